@@ -1,0 +1,205 @@
+"""The vocabulary of the service catalog: what one integration declares about itself.
+
+Every integration module in ``dendro.services`` builds one :class:`Service` from these inert,
+frozen dataclasses. Everything else in Dendro (the Vector config, the store's tables, the
+loader's record mapping, the exporter's RED queries, dashboards and alert rules) is derived
+from them, so adding an integration touches one module.
+
+Conventions every VRL program follows (so that Vector and vrl-python give the same event):
+- the input event is ``{"message": <raw line>, "host": <node name>, ...}`` as Vector's file
+  source emits it (metrics sources go through ``metric_to_log`` first);
+- the output event carries ``type`` (its table), ``host`` and ``timestamp``, the latter an
+  RFC 3339 UTC string with microseconds (``format_timestamp!(ts, TIMESTAMP_FORMAT,
+  timezone: "UTC")``), and the table's columns with their final types;
+- a metrics event's ``timestamp`` is a timestamp in Vector but a string under vrl-python: read
+  it with ``timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")``;
+- a line the program cannot parse makes it fail (``!`` functions or ``abort``): Vector reroutes
+  it to a ``parse_error`` event that keeps the raw line, and so does vrl-python's runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ColumnType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP"]
+
+#: strftime format of every event's ``timestamp`` (chrono syntax, as VRL's format_timestamp).
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    ``dimension`` marks bounded-cardinality strings (host, method, level…) that become
+    Timestream dimensions; everything else becomes a measure. ``time`` is implicit in every
+    table and is not listed.
+    """
+
+    name: str
+    type: ColumnType
+    dimension: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the store: one per event type, named after it."""
+
+    name: str
+    columns: tuple[Column, ...]
+    description: str = ""
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name} has no column {name!r}")
+
+    @property
+    def dimensions(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.dimension)
+
+    @property
+    def measures(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if not c.dimension)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A raw input and the event the parser must make of it (``None``: a parse_error).
+
+    ``message`` is the raw line (several lines joined with ``\\n`` for multiline records);
+    ``input`` overrides the whole input event (metric samples shaped as metric_to_log emits
+    them). ``host`` is the node name put into the input event.
+    """
+
+    message: str = ""
+    expected: Mapping[str, Any] | None = None
+    input: Mapping[str, Any] | None = None
+    host: str = "web-1"
+    note: str = ""
+
+    def input_event(self) -> dict[str, Any]:
+        if self.input is not None:
+            return dict(self.input)
+        return {"message": self.message, "host": self.host}
+
+
+@dataclass(frozen=True)
+class Multiline:
+    """Vector's file source ``multiline`` settings for logs whose records span lines."""
+
+    start_pattern: str
+    condition_pattern: str
+    mode: Literal["halt_before", "halt_with", "continue_through", "continue_past"] = "halt_before"
+    timeout_ms: int = 1000
+
+
+@dataclass(frozen=True)
+class Source:
+    """A Vector source of a service.
+
+    ``kind`` is Vector's source type (``file``, ``host_metrics``, ``postgresql_metrics``,
+    ``nginx_metrics``, ``apache_metrics``). ``id`` is the stable component id (Vector keeps
+    checkpoints per id, so it never changes). ``options`` holds Vector options; a string value
+    of the form ``"{setting}"`` is filled from the service's settings in dendro.yaml.
+    ``parser`` names the :class:`Parser` that turns its events into Dendro events.
+    """
+
+    id: str
+    kind: str
+    parser: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    multiline: Multiline | None = None
+
+
+@dataclass(frozen=True)
+class Parser:
+    """A VRL program with the samples that prove it (the samples are its tests)."""
+
+    id: str
+    vrl: str
+    samples: tuple[Sample, ...]
+    metrics: bool = False  # True: input goes through metric_to_log before the program
+
+
+@dataclass(frozen=True)
+class Red:
+    """How a table maps onto Rate / Errors / Duration.
+
+    HTTP tables set ``status``; database tables set ``level`` and ``error_levels``.
+    ``duration`` is in seconds.
+    """
+
+    table: str
+    status: str | None = None
+    duration: str | None = "duration"
+    method: str | None = None
+    level: str | None = None
+    error_levels: tuple[str, ...] = ()
+
+    @property
+    def is_http(self) -> bool:
+        return self.status is not None
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """An event worth an alert on its own (a 5xx, a postgres FATAL…).
+
+    ``where`` is a condition over the table's columns in SQL (both stores understand it), and
+    ``match`` the same as field → accepted values for code that sees single events (the
+    loader). Thresholds live in the alert rules, not here.
+    """
+
+    name: str
+    table: str
+    where: str
+    match: Mapping[str, tuple[Any, ...]]
+    summary: str
+    severity: Literal["critical", "warning", "info"] = "warning"
+    status_at_least: int | None = None  # for HTTP: status >= this value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A follow-up question of ``dendro configure`` and its key in dendro.yaml."""
+
+    key: str
+    prompt: str
+    default: Any
+    kind: Literal["str", "path", "url", "list", "int"] = "str"
+
+
+@dataclass(frozen=True)
+class Service:
+    """Everything Dendro knows about one integration."""
+
+    name: str
+    title: str
+    sources: tuple[Source, ...]
+    parsers: tuple[Parser, ...]
+    tables: tuple[Table, ...]
+    settings: tuple[Setting, ...] = ()
+    red: tuple[Red, ...] = ()
+    alert_events: tuple[AlertEvent, ...] = ()
+    server_config: str = ""  # log_format / LogFormat to add so request duration is logged
+    server_config_help: str = ""
+
+    def parser(self, parser_id: str) -> Parser:
+        for p in self.parsers:
+            if p.id == parser_id:
+                return p
+        raise KeyError(f"service {self.name} has no parser {parser_id!r}")
+
+    def table(self, name: str) -> Table:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(f"service {self.name} has no table {name!r}")
+
+    def defaults(self) -> dict[str, Any]:
+        return {s.key: s.default for s in self.settings}
