@@ -1,0 +1,1 @@
+"""The Prometheus exporter of RED metrics over the Store."""

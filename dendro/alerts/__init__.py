@@ -1,0 +1,1 @@
+"""Alert rules: one model, emitted as Grafana alerting, Prometheus rules and CloudWatch alarms."""

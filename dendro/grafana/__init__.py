@@ -1,0 +1,1 @@
+"""Grafana dashboards as code (grafanalib), the Timestream target, provisioning writers."""

@@ -1,0 +1,1 @@
+"""The AWS pipeline: resource model, plan, execute; and the Lambda loader."""

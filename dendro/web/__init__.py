@@ -1,0 +1,1 @@
+"""The Flask web console: home, charts, query, logs, alerts and agents."""
