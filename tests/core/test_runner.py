@@ -1,0 +1,40 @@
+"""Running parsers on vrl-python: events, or parse_error events that keep the raw line."""
+
+from dendro.services.base import Parser
+from dendro.services.internal import AGENT_PARSER
+from dendro.services.runner import compile_error, decode_line, run
+
+DIGITS = Parser(id="digits", vrl=r"""
+. |= parse_regex!(.message, r'^(?P<n>\d+)$')
+.type = "digits"
+""", samples=())
+
+
+def test_a_line_that_parses_becomes_an_event():
+    assert run(DIGITS, {"message": "42", "host": "h"}) == {"message": "42", "host": "h", "n": "42", "type": "digits"}
+
+
+def test_a_line_that_does_not_parse_keeps_the_raw_line_and_the_reason():
+    event = run(DIGITS, {"message": "forty-two", "host": "h"}, source="digits_logs")
+    assert event["type"] == "parse_error"
+    assert event["message"] == "forty-two"
+    assert event["source"] == "digits_logs"
+    assert event["host"] == "h"
+    assert "could not find any pattern matches" in event["error"]
+
+
+def test_compile_errors_are_reported_and_good_programs_compile():
+    assert compile_error(DIGITS.vrl) is None
+    error = compile_error('.x = parse_json(.message)')
+    assert error is not None and "fallible" in error
+
+
+def test_invalid_utf8_is_replaced_not_lost():
+    line = decode_line(b"GET /\xff\xfe HTTP/1.1")
+    assert line == "GET /\ufffd\ufffd HTTP/1.1"
+    assert run(DIGITS, {"message": line, "host": "h"})["message"] == line
+
+
+def test_agent_heartbeat_sample():
+    for sample in AGENT_PARSER.samples:
+        assert run(AGENT_PARSER, sample.input_event()) == sample.expected
