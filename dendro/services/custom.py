@@ -29,6 +29,7 @@ TYPED_GROUPS: dict[str, ColumnType] = {"duration": "DOUBLE", "status": "BIGINT",
 RESERVED_GROUPS = ("type", "host")
 ERROR_LEVELS = ("error", "err", "fatal", "critical", "crit", "alert", "emerg", "panic")
 
+_MESSAGE_WITH_GROUP = 'event.message = string(get!(p, ["message"])) ?? raw'
 _FORMAT = '"%Y-%m-%dT%H:%M:%S%.6fZ", timezone: "UTC"'
 
 #: put before every program: the node's name, kept whatever the program does with the event
@@ -58,7 +59,8 @@ def _group_expr(group: str) -> str:
     if group in TYPED_GROUPS:
         convert = "to_float" if TYPED_GROUPS[group] == "DOUBLE" else "to_int"
         # an optional group that did not match, or "-" (nothing sent), is a missing value
-        return f'if {value} == null || {value} == "-" || {value} == "" {{ null }} else {{ {convert}!({value}) }}'
+        missing = f'{value} == null || {value} == "-" || {value} == ""'
+        return f"if {missing} {{ null }} else {{ {convert}!({value}) }}"
     if group == "level":
         return f"downcase({value}) ?? null"
     return value
@@ -72,7 +74,7 @@ def _regex_vrl(name: str, regex: str, groups: list[str]) -> str:
         "event = {}",
         f'event.type = "{name}"',
         "event.host = dendro_node",
-        'event.message = string(get!(p, ["message"])) ?? raw' if "message" in groups else "event.message = raw",
+        _MESSAGE_WITH_GROUP if "message" in groups else "event.message = raw",
     ]
     for group in groups:
         if group in ("message", "timestamp"):

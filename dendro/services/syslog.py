@@ -33,6 +33,12 @@ from dendro.services.base import (
     Table,
 )
 
+#: RSYSLOG_FileFormat lines: ISO 8601 time (any offset form, or none), host, program[pid]: message
+ISO_LINE = (
+    r"(?s)^(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
+    r"\s+(?P<hostname>\S+)\s+(?P<program>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?:\s?(?P<message>.*)$"
+)
+
 SYSLOG_VRL = r"""
 raw = string!(.message)
 # VRL variables are block-scoped: declare them before the branches assign them
@@ -54,8 +60,9 @@ if err == null && exists(parsed.timestamp) {
   facility = parsed.facility
 } else {
   # RSYSLOG_FileFormat variants parse_syslog refuses: "+0400" offsets, times without a zone
-  p = parse_regex!(raw, r'(?s)^(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+(?P<hostname>\S+)\s+(?P<program>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?:\s?(?P<message>.*)$')
-  ts = parse_timestamp(p.ts, "%+") ?? parse_timestamp(p.ts, "%Y-%m-%dT%H:%M:%S%.f%z") ?? parse_timestamp!(p.ts, "%Y-%m-%dT%H:%M:%S%.f")
+  p = parse_regex!(raw, r'ISO_LINE')
+  ts = parse_timestamp(p.ts, "%+") ?? parse_timestamp(p.ts, "%Y-%m-%dT%H:%M:%S%.f%z") ??
+    parse_timestamp!(p.ts, "%Y-%m-%dT%H:%M:%S%.f")
   hostname = p.hostname
   program = p.program
   pid = p.pid
@@ -73,7 +80,7 @@ if pid != null { event.pid = to_int(pid) ?? null }
 if severity != null { event.severity = severity }
 if facility != null { event.facility = facility }
 . = compact(event, nullish: false, string: false)
-"""
+""".replace("ISO_LINE", ISO_LINE)
 
 
 def _year_for(month: int) -> int:
@@ -126,7 +133,7 @@ SAMPLES = (
         note="no pid",
     ),
     Sample(
-        message="<34>1 2026-11-26T12:00:00.003Z web-1 su 77 ID47 - 'su root' failed for lonvick on /dev/pts/8",
+        message="<34>1 2026-11-26T12:00:00.003Z web-1 su 77 ID47 - 'su root' failed on /dev/pts/8",
         expected={
             "type": "syslog",
             "host": "web-1",
@@ -136,7 +143,7 @@ SAMPLES = (
             "pid": 77,
             "severity": "crit",
             "facility": "auth",
-            "message": "'su root' failed for lonvick on /dev/pts/8",
+            "message": "'su root' failed on /dev/pts/8",
         },
         note="RFC 5424 with priority",
     ),
