@@ -1,0 +1,410 @@
+"""The RED aggregate model shared by the loader (which writes it) and the exporter (which adds it).
+
+One :class:`Aggregate` holds, per table, host and minute of event time, everything the exporter
+exposes: request counts per method and status class, duration histogram bucket counts and sums,
+error counts per level, event counts, the last event time, and the last value of each host
+metric the exporter turns into gauges. The loader builds one per Firehose object with
+:class:`AggregateBuilder` and writes it to S3 under :func:`aggregate_key`; the exporter's S3
+source reads it back with :func:`parse`; the local source builds the same cells from SQL.
+
+Standard library only: this module is zipped into the Lambda function with the loader.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from dendro.exporter import names
+from dendro.services.base import Red, Table
+
+FORMAT_VERSION = 1
+AGGREGATES_PREFIX = "aggregates/"
+HOST_TABLE = "host"
+
+#: host metrics (Vector host_metrics names) whose last value the aggregates keep
+HOST_METRICS = (
+    "cpu_seconds_total",
+    "memory_total_bytes",
+    "memory_used_bytes",
+    "memory_available_bytes",
+    "filesystem_used_ratio",
+    "filesystem_used_bytes",
+    "filesystem_total_bytes",
+    "filesystem_free_bytes",
+    "load1",
+    "load5",
+    "load15",
+    "network_receive_bytes_total",
+    "network_transmit_bytes_total",
+)
+#: tags of the host table that identify a series (besides host and name)
+HOST_TAGS = ("cpu", "mode", "device", "mountpoint")
+
+#: HTTP methods kept as label values; anything else (garbage from scanners) becomes "other"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"})
+
+Kind = Literal["http", "db", "host", "events"]
+MetricKey = tuple[str, tuple[tuple[str, str], ...]]  # (name, sorted (tag, value) pairs)
+
+
+class AggregateError(ValueError):
+    """An aggregate object that cannot be read (wrong version, not JSON, wrong shape)."""
+
+
+def method_label(method: Any) -> str:
+    if not method:
+        return "unknown"
+    text = str(method).upper()
+    return text if text in METHODS else "other"
+
+
+def level_label(level: Any) -> str:
+    return str(level).lower() if level else "unknown"
+
+
+def minute_of(epoch_seconds: float) -> int:
+    return int(epoch_seconds // 60) * 60
+
+
+def epoch(value: datetime) -> float:
+    """Seconds since the epoch of a datetime (naive values are UTC, as DuckDB returns them)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+@dataclass
+class Histogram:
+    """Cumulative bucket counts (``buckets[i]`` = observations ≤ ``bounds[i]``), count and sum."""
+
+    bounds: tuple[float, ...]
+    buckets: list[int] = field(default_factory=list)
+    count: int = 0
+    total: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.buckets:
+            self.buckets = [0] * len(self.bounds)
+
+    def observe(self, value: float) -> None:
+        for i, bound in enumerate(self.bounds):
+            if value <= bound:
+                self.buckets[i] += 1
+        self.count += 1
+        self.total += value
+
+    def merge(self, other: Histogram) -> None:
+        if other.bounds != self.bounds:
+            raise AggregateError(f"histogram buckets differ: {other.bounds} vs {self.bounds}")
+        self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
+        self.count += other.count
+        self.total += other.total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bounds": list(self.bounds), "buckets": self.buckets, "count": self.count, "sum": self.total}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Histogram:
+        bounds = tuple(float(b) for b in data["bounds"])
+        buckets = [int(b) for b in data["buckets"]]
+        if len(buckets) != len(bounds):
+            raise AggregateError("histogram has a bucket count that does not match its bounds")
+        return cls(bounds, buckets, int(data["count"]), float(data["sum"]))
+
+
+@dataclass
+class Cell:
+    """Everything about one table, host and minute of event time."""
+
+    table: str
+    service: str
+    kind: Kind
+    host: str
+    minute: int  # epoch seconds of the minute's start
+    events: int = 0
+    last: float = 0.0  # epoch seconds of the newest event
+    requests: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, code) → count
+    errors: Counter[str] = field(default_factory=Counter)  # level → count
+    duration: Histogram | None = None
+    metrics: dict[MetricKey, tuple[float, float]] = field(default_factory=dict)  # → (time, value)
+
+    def merge(self, other: Cell) -> None:
+        self.events += other.events
+        self.last = max(self.last, other.last)
+        self.requests.update(other.requests)
+        self.errors.update(other.errors)
+        if other.duration is not None:
+            if self.duration is None:
+                self.duration = Histogram(other.duration.bounds)
+            self.duration.merge(other.duration)
+        for key, (when, value) in other.metrics.items():
+            self.set_metric(key, when, value)
+
+    def set_metric(self, key: MetricKey, when: float, value: float) -> None:
+        known = self.metrics.get(key)
+        if known is None or when >= known[0]:
+            self.metrics[key] = (when, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "table": self.table,
+            "service": self.service,
+            "kind": self.kind,
+            "host": self.host,
+            "minute": self.minute,
+            "events": self.events,
+            "last": self.last,
+        }
+        if self.requests:
+            data["requests"] = [[m, c, n] for (m, c), n in sorted(self.requests.items())]
+        if self.errors:
+            data["errors"] = dict(sorted(self.errors.items()))
+        if self.duration is not None:
+            data["duration"] = self.duration.to_dict()
+        if self.metrics:
+            data["metrics"] = [
+                [name, dict(tags), when, value]
+                for (name, tags), (when, value) in sorted(self.metrics.items())
+            ]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Cell:
+        kind = data["kind"]
+        if kind not in ("http", "db", "host", "events"):
+            raise AggregateError(f"unknown cell kind {kind!r}")
+        cell = cls(
+            table=str(data["table"]),
+            service=str(data["service"]),
+            kind=kind,
+            host=str(data["host"]),
+            minute=int(data["minute"]),
+            events=int(data["events"]),
+            last=float(data["last"]),
+        )
+        for method, code, count in data.get("requests", ()):
+            cell.requests[(str(method), str(code))] += int(count)
+        for level, count in data.get("errors", {}).items():
+            cell.errors[str(level)] += int(count)
+        if "duration" in data:
+            cell.duration = Histogram.from_dict(data["duration"])
+        for name, tags, when, value in data.get("metrics", ()):
+            cell.set_metric(metric_key(str(name), tags), float(when), float(value))
+        return cell
+
+
+def metric_key(name: str, tags: Mapping[str, Any]) -> MetricKey:
+    return name, tuple(sorted((str(k), str(v)) for k, v in tags.items() if v is not None and v != ""))
+
+
+CellKey = tuple[str, str, int]  # (table, host, minute)
+RedMap = Mapping[str, tuple[str, Red]]  # table → (service name, Red)
+
+
+@dataclass
+class Aggregate:
+    """Cells by (table, host, minute); adding two aggregates adds their counts."""
+
+    cells: dict[CellKey, Cell] = field(default_factory=dict)
+
+    def add_cell(self, cell: Cell) -> None:
+        key = (cell.table, cell.host, cell.minute)
+        known = self.cells.get(key)
+        if known is None:
+            self.cells[key] = cell
+        else:
+            known.merge(cell)
+
+    def merge(self, other: Aggregate) -> None:
+        for cell in other.cells.values():
+            self.add_cell(cell)
+
+    def events_by_table(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for cell in self.cells.values():
+            counts[cell.table] += cell.events
+        return counts
+
+    def to_json(self) -> bytes:
+        cells = [self.cells[key].to_dict() for key in sorted(self.cells)]
+        body = {"version": FORMAT_VERSION, "cells": cells}
+        return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def parse(data: bytes) -> Aggregate:
+    """Read an aggregate object written by :meth:`AggregateBuilder.to_json`."""
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise AggregateError(f"aggregate is not JSON ({error})") from None
+    if not isinstance(body, dict) or body.get("version") != FORMAT_VERSION:
+        version = body.get("version") if isinstance(body, dict) else None
+        raise AggregateError(f"aggregate format version {version!r} is not {FORMAT_VERSION}")
+    aggregate = Aggregate()
+    try:
+        for item in body["cells"]:
+            aggregate.add_cell(Cell.from_dict(item))
+    except (KeyError, TypeError, ValueError) as error:
+        raise AggregateError(f"aggregate has a malformed cell ({error!r})") from None
+    return aggregate
+
+
+@dataclass(frozen=True)
+class TableRole:
+    """How the exporter reads one table: its service, its kind and its RED mapping."""
+
+    table: str
+    service: str
+    kind: Kind
+    red: Red | None = None
+
+    @property
+    def bounds(self) -> tuple[float, ...]:
+        return names.HTTP_BUCKETS if self.kind == "http" else names.DB_BUCKETS
+
+
+def red_map(services: Iterable[Any] | None = None) -> dict[str, tuple[str, Red]]:
+    """table → (service name, Red) from the services' RED mappings (default: the catalog)."""
+    if services is None:
+        from dendro.services import catalog
+
+        services = catalog().values()
+    mapping: dict[str, tuple[str, Red]] = {}
+    for service in services:
+        for red in service.red:
+            mapping[red.table] = (service.name, red)
+    return mapping
+
+
+def roles(tables: Mapping[str, Table], reds: RedMap | None = None) -> dict[str, TableRole]:
+    """The role of every table: HTTP (a status), database (a level), host metrics, or events only."""
+    reds = red_map() if reds is None else reds
+    result: dict[str, TableRole] = {}
+    for name in tables:
+        service, red = reds.get(name, (name, None))
+        if name == HOST_TABLE:
+            result[name] = TableRole(name, "host", "host")
+        elif red is not None and red.is_http:
+            result[name] = TableRole(name, service, "http", red)
+        elif red is not None and red.level is not None:
+            result[name] = TableRole(name, service, "db", red)
+        else:
+            result[name] = TableRole(name, service, "events", red)
+    return result
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+class AggregateBuilder:
+    """Accumulates rows (as :func:`dendro.store.schema.to_row` returns them) into an aggregate."""
+
+    def __init__(self, tables: Mapping[str, Table], reds: RedMap | None = None) -> None:
+        self.roles = roles(tables, reds)
+        self.aggregate = Aggregate()
+
+    def add(self, table: str, row: Mapping[str, Any]) -> None:
+        role = self.roles.get(table) or TableRole(table, table, "events")
+        when = epoch(row["time"])
+        host = str(row.get("host") or "unknown")
+        cell = self._cell(role, host, minute_of(when))
+        cell.events += 1
+        cell.last = max(cell.last, when)
+        if role.kind == "http" and role.red is not None:
+            self._add_http(cell, role, role.red, row)
+        elif role.kind == "db" and role.red is not None:
+            self._add_db(cell, role, role.red, row)
+        elif role.kind == "host":
+            self._add_host_metric(cell, when, row)
+
+    def _cell(self, role: TableRole, host: str, minute: int) -> Cell:
+        key = (role.table, host, minute)
+        cell = self.aggregate.cells.get(key)
+        if cell is None:
+            cell = Cell(role.table, role.service, role.kind, host, minute)
+            if role.kind in ("http", "db"):
+                cell.duration = Histogram(role.bounds)
+            self.aggregate.cells[key] = cell
+        return cell
+
+    @staticmethod
+    def _add_http(cell: Cell, role: TableRole, red: Red, row: Mapping[str, Any]) -> None:
+        status = _number(row.get(red.status)) if red.status else None
+        code = names.status_class(int(status) if status is not None else None)
+        cell.requests[(method_label(row.get(red.method or "method")), code)] += 1
+        _observe(cell, red, row)
+
+    @staticmethod
+    def _add_db(cell: Cell, role: TableRole, red: Red, row: Mapping[str, Any]) -> None:
+        level = level_label(row.get(red.level)) if red.level else "unknown"
+        if level in {lv.lower() for lv in red.error_levels}:
+            cell.errors[level] += 1
+        _observe(cell, red, row)
+
+    @staticmethod
+    def _add_host_metric(cell: Cell, when: float, row: Mapping[str, Any]) -> None:
+        name = row.get("name")
+        value = _number(row.get("value"))
+        if name not in HOST_METRICS or value is None:
+            return
+        tags = {tag: row.get(tag) for tag in HOST_TAGS}
+        cell.set_metric(metric_key(str(name), tags), when, value)
+
+    def to_json(self) -> bytes:
+        return self.aggregate.to_json()
+
+
+def _observe(cell: Cell, red: Red, row: Mapping[str, Any]) -> None:
+    duration = _number(row.get(red.duration)) if red.duration else None
+    if duration is not None and cell.duration is not None:
+        cell.duration.observe(duration)
+
+
+# Firehose names objects <stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid>: the delivery time
+_FIREHOSE_TIME = re.compile(r"-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-[^/]*$")
+
+
+def aggregate_key(raw_key: str) -> str:
+    """The aggregate object's key for a raw object's key: under ``aggregates/``, led by the
+    delivery time Firehose wrote into the object's name, so keys sort by arrival, and the same
+    raw key always gives the same aggregate key (a reprocessed object overwrites its aggregate).
+
+    ``raw/2026/11/26/12/dendro-1-2026-11-26-12-00-05-abc`` →
+    ``aggregates/2026/11/26/12/00/05/dendro-1-2026-11-26-12-00-05-abc.json``
+    """
+    name = raw_key.rsplit("/", 1)[-1] or "object"
+    match = _FIREHOSE_TIME.search(raw_key)
+    if match:
+        year, month, day, hour, minute, second = match.groups()
+        return f"{AGGREGATES_PREFIX}{year}/{month}/{day}/{hour}/{minute}/{second}/{name}.json"
+    rest = raw_key.removeprefix("raw/").strip("/") or name
+    return f"{AGGREGATES_PREFIX}other/{rest}.json"
+
+
+def key_time(key: str) -> float | None:
+    """Arrival time (epoch seconds) encoded in an aggregate key, None for keys without one."""
+    parts = key.removeprefix(AGGREGATES_PREFIX).split("/")
+    if len(parts) < 7 or not all(p.isdigit() for p in parts[:6]):
+        return None
+    year, month, day, hour, minute, second = (int(p) for p in parts[:6])
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
+def key_prefix_at(epoch_seconds: float) -> str:
+    """The smallest aggregate key of objects delivered at or after ``epoch_seconds``'s second."""
+    moment = datetime.fromtimestamp(math.floor(epoch_seconds), UTC)
+    return f"{AGGREGATES_PREFIX}{moment:%Y/%m/%d/%H/%M/%S}/"
