@@ -1,0 +1,230 @@
+"""What the nginx and apache integrations share: their tables, alert events and VRL pieces.
+
+Both HTTP servers produce the same kinds of events (access lines, error lines, status-page
+metrics), so the tables, the RED mapping, the alert events and the metrics program are built
+here once, and ``dendro.services.nginx`` / ``dendro.services.apache`` only declare what differs:
+their log formats, the regular expressions that read them, their settings and samples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dendro.services.base import TIMESTAMP_FORMAT, AlertEvent, Column, Parser, Red, Sample, Table
+
+#: error-log levels worth an alert on their own (both servers use these names)
+CRITICAL_LEVELS = ("crit", "alert", "emerg")
+
+
+def access_table(name: str, server: str) -> Table:
+    """The access table: DESIGN.md's HTTP columns plus the virtual host when it is logged."""
+    return Table(
+        name=name,
+        description=f"One row per request {server} served, from its access log.",
+        columns=(
+            Column("host", "VARCHAR", dimension=True, description="node that served the request"),
+            Column("method", "VARCHAR", dimension=True, description="HTTP method; null if unreadable"),
+            Column("protocol", "VARCHAR", dimension=True, description="HTTP/1.1, HTTP/2.0…"),
+            Column("status", "BIGINT", description="response status"),
+            Column("path", "VARCHAR", description="request target as logged, query included"),
+            Column("bytes", "BIGINT", description="response body bytes (0 when logged as -)"),
+            Column("duration", "DOUBLE", description="seconds; null in the default combined format"),
+            Column("client_ip", "VARCHAR", description="first address of a forwarded-for list"),
+            Column("user_agent", "VARCHAR"),
+            Column("referer", "VARCHAR"),
+            Column("vhost", "VARCHAR", description="virtual host, when the format logs it"),
+            Column("message", "VARCHAR", description="the raw line, kept for 5xx responses only"),
+        ),
+    )
+
+
+def error_table(name: str, server: str) -> Table:
+    return Table(
+        name=name,
+        description=f"One row per {server} error-log record (times read as UTC).",
+        columns=(
+            Column("host", "VARCHAR", dimension=True),
+            Column("level", "VARCHAR", dimension=True, description="debug … emerg"),
+            Column("pid", "BIGINT", description="worker process id"),
+            Column("client_ip", "VARCHAR", description="client address, when the record names one"),
+            Column("message", "VARCHAR", description="the record after its time/level/pid header"),
+        ),
+    )
+
+
+def metrics_table(name: str, server: str) -> Table:
+    return Table(
+        name=name,
+        description=f"{server} status-page metrics, as Vector's {name} source collects them.",
+        columns=(
+            Column("host", "VARCHAR", dimension=True),
+            Column("name", "VARCHAR", dimension=True, description="Prometheus-style name, e.g. "
+                   "nginx_connections_active"),
+            Column("kind", "VARCHAR", dimension=True, description="gauge or counter"),
+            Column("endpoint", "VARCHAR", dimension=True, description="status URL scraped"),
+            Column("state", "VARCHAR", dimension=True, description="the state/type tag, if any"),
+            Column("value", "DOUBLE"),
+        ),
+    )
+
+
+def red(table: str) -> Red:
+    return Red(table=table, status="status", duration="duration", method="method")
+
+
+def alert_events(prefix: str, access: str, error: str, title: str) -> tuple[AlertEvent, ...]:
+    levels = ", ".join(f"'{level}'" for level in CRITICAL_LEVELS)
+    return (
+        AlertEvent(
+            name=f"{prefix}_5xx",
+            table=access,
+            where="status >= 500",
+            match={},
+            status_at_least=500,
+            summary=f"{title} answered a request with a 5xx status",
+            severity="critical",
+        ),
+        AlertEvent(
+            name=f"{prefix}_error_critical",
+            table=error,
+            where=f"level IN ({levels})",
+            match={"level": CRITICAL_LEVELS},
+            summary=f"{title} logged a crit, alert or emerg record",
+            severity="warning",
+        ),
+    )
+
+
+#: the request line "GET /path HTTP/1.1"; "-", "" or garbage leave method/path/protocol null
+REQUEST_RE = r"^(?P<method>[A-Z][A-Z_-]{0,23}) (?P<path>.+?)(?: (?P<protocol>HTTP/[0-9.]+))?$"
+REQUEST_VRL = f"""
+req = parse_regex(m.request, r'{REQUEST_RE}') ?? {{}}
+"""
+
+#: a double-quoted log value in which the server escaped quotes with a backslash
+QUOTED = r'(?:[^"\\]|\\.)*'
+
+
+#: the fields every access program sets the same way once ``m``, ``req``, ``client``,
+#: ``vhost``, ``referer``, ``agent`` and ``secs`` are known
+ACCESS_EVENT_VRL = r"""
+status = to_int!(m.status)
+nbytes = 0
+if m.bytes != null && m.bytes != "-" { nbytes = to_int!(m.bytes) }
+ts = parse_timestamp!(m.time, "%d/%b/%Y:%H:%M:%S %z")
+if referer == "-" || referer == "" { referer = null }
+if agent == "-" || agent == "" { agent = null }
+raw = null
+if status >= 500 { raw = line }
+. = {
+  "type": TABLE,
+  "host": string(.host) ?? "unknown",
+  "timestamp": format_timestamp!(ts, "TSFORMAT", timezone: "UTC"),
+  "method": req.method,
+  "path": req.path,
+  "protocol": req.protocol,
+  "status": status,
+  "bytes": nbytes,
+  "duration": secs,
+  "client_ip": client,
+  "user_agent": agent,
+  "referer": referer,
+  "vhost": vhost,
+  "message": raw
+}
+""".replace("TSFORMAT", TIMESTAMP_FORMAT)
+
+
+def access_event_vrl(table: str) -> str:
+    return ACCESS_EVENT_VRL.replace("TABLE", f'"{table}"')
+
+
+def metrics_vrl(table: str) -> str:
+    """VRL for a status-page metric after metric_to_log.
+
+    Vector tags these metrics with the endpoint's host; a status page on loopback belongs to
+    the node itself, so its host is the node name (``get_hostname``, as the file source uses).
+    Names get their namespace prefix (``connections_active`` → ``nginx_connections_active``).
+    """
+    return rf"""
+tags = object(.tags) ?? {{}}
+endpoint = string(tags.endpoint) ?? ""
+node = string(tags.host) ?? string(.host) ?? "unknown"
+if match(node, r'^(127\.[0-9.]+|localhost|\[?::1\]?)(:[0-9]+)?$') {{
+  node = get_hostname() ?? node
+}}
+name = string!(.name)
+namespace = string(.namespace) ?? ""
+if namespace != "" && !starts_with(name, namespace + "_") {{ name = namespace + "_" + name }}
+kind = "gauge"
+value = .gauge.value
+if value == null {{
+  kind = "counter"
+  value = .counter.value
+}}
+ts = timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")
+. = {{
+  "type": "{table}",
+  "host": node,
+  "timestamp": format_timestamp!(ts, "{TIMESTAMP_FORMAT}", timezone: "UTC"),
+  "name": name,
+  "kind": kind,
+  "endpoint": endpoint,
+  "state": string(tags.state) ?? string(tags.type) ?? null,
+  "value": to_float!(value)
+}}
+"""
+
+
+def metric_sample(namespace: str, name: str, kind: str, value: float, state: str = "", **tags: str) -> Sample:
+    """A metric as metric_to_log emits it, and the row it becomes (remote endpoint web-1)."""
+    endpoint = tags.pop("endpoint", "http://web-1/status")
+    all_tags = {"endpoint": endpoint, "host": "web-1", **tags}
+    if state:
+        all_tags["state"] = state
+    metric: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "tags": all_tags,
+        "kind": "absolute",
+        kind: {"value": value},
+        "timestamp": "2026-11-26T12:00:15.5Z",
+    }
+    return Sample(
+        input=metric,
+        expected={
+            "type": f"{namespace}_metrics",
+            "host": "web-1",
+            "timestamp": "2026-11-26T12:00:15.500000Z",
+            "name": f"{namespace}_{name}",
+            "kind": kind,
+            "endpoint": endpoint,
+            "state": state or all_tags.get("type"),
+            "value": float(value),
+        },
+        note=f"{kind} {name}",
+    )
+
+
+def metrics_parser(parser_id: str, table: str, samples: tuple[Sample, ...]) -> Parser:
+    return Parser(id=parser_id, vrl=metrics_vrl(table), samples=samples, metrics=True)
+
+
+ACCESS_FIELDS = ("method", "path", "protocol", "status", "bytes", "duration", "client_ip", "user_agent",
+                 "referer", "vhost", "message")
+
+
+def access_expected(table: str, timestamp: str, **fields: Any) -> dict[str, Any]:
+    """The event an access sample must become; fields not given are null."""
+    unknown = set(fields) - set(ACCESS_FIELDS)
+    if unknown:
+        raise TypeError(f"not an access field: {sorted(unknown)}")
+    event: dict[str, Any] = {"type": table, "host": "web-1", "timestamp": timestamp}
+    event.update({name: fields.get(name) for name in ACCESS_FIELDS})
+    return event
+
+
+def error_expected(table: str, timestamp: str, level: str, message: str, pid: int | None = None,
+                   client_ip: str | None = None) -> dict[str, Any]:
+    return {"type": table, "host": "web-1", "timestamp": timestamp, "level": level, "pid": pid,
+            "client_ip": client_ip, "message": message}
