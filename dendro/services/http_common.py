@@ -108,14 +108,15 @@ QUOTED = r'(?:[^"\\]|\\.)*'
 #: the fields every access program sets the same way once ``m``, ``req``, ``client``,
 #: ``vhost``, ``referer``, ``agent`` and ``secs`` are known
 ACCESS_EVENT_VRL = r"""
-status = to_int!(m.status)
+status = null
+if m.status != null { status = to_int!(m.status) }
 nbytes = 0
 if m.bytes != null && m.bytes != "-" { nbytes = to_int!(m.bytes) }
 ts = parse_timestamp!(m.time, "%d/%b/%Y:%H:%M:%S %z")
 if referer == "-" || referer == "" { referer = null }
 if agent == "-" || agent == "" { agent = null }
 raw = null
-if status >= 500 { raw = line }
+if is_integer(status) && int!(status) >= 500 { raw = line }
 . = {
   "type": TABLE,
   "host": string(.host) ?? "unknown",
