@@ -1,0 +1,105 @@
+"""CLI verbs of the collection side: ``dendro configure`` and ``dendro check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from dendro.cli_common import CONFIG_OPTION, YES_OPTION, console, fail, load_config, user_errors
+from dendro.config import Config, ConfigError
+from dendro.vector import check as check_module
+from dendro.vector.configure import Answers, build_config, parse_custom, server_notes, service_name, write
+
+CUSTOM_OPTION = typer.Option([], "--custom", help="A custom app as NAME:PATH:REGEX (repeatable).")
+CONFIG_OUT_OPTION = typer.Option(Path("dendro.yaml"), "--config", "-c", help="Where to write dendro.yaml.")
+VECTOR_OUT_OPTION = typer.Option(Path("vector.yaml"), "--vector-out", help="Where to write vector.yaml.")
+
+
+def _answers_from_flags(
+    backend: str,
+    services: list[str],
+    custom: list[str],
+    pipeline: str | None,
+    region: str | None,
+    ingest_url: str | None,
+) -> Answers:
+    if backend not in ("local", "aws"):
+        raise ConfigError(f"--backend {backend}: expected local or aws")
+    answers = Answers(backend=backend, pipeline=pipeline, region=region, ingest_url=ingest_url)
+    answers.services = {service_name(name): {} for name in services}
+    answers.custom = [parse_custom(spec) for spec in custom]
+    if not answers.services and not answers.custom:
+        raise ConfigError("nothing to collect: give --service NAME (repeatable) or --custom NAME:PATH:REGEX")
+    return answers
+
+
+def _print_notes(config: Config, config_path: Path, vector_path: Path) -> None:
+    console.print(f"[green]wrote[/] {config_path} and {vector_path}")
+    for service in server_notes(config):
+        console.print(f"\n[bold]{service.title}[/]: {service.server_config_help}", highlight=False)
+        console.print(service.server_config, highlight=False, markup=False)
+    if config.backend == "local":
+        console.print(
+            f"\nRun the agent: {config.local.token_env}=<token> vector --config {vector_path}",
+            highlight=False,
+        )
+    else:
+        console.print(f"\nRun the agent: vector --config {vector_path}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def configure(
+        yes: bool = YES_OPTION,
+        backend: str = typer.Option("local", "--backend", help="local (Dendro's ingest) or aws (Firehose)."),
+        service: list[str] = typer.Option(
+            [], "--service", "-s", help="nginx, apache, postgres, mysql, syslog or host (repeatable)."
+        ),
+        custom: list[str] = CUSTOM_OPTION,
+        pipeline: str | None = typer.Option(None, "--pipeline", help="Pipeline (and database) name."),
+        region: str | None = typer.Option(None, "--region", help="AWS region (backend aws)."),
+        ingest_url: str | None = typer.Option(None, "--ingest-url", help="Ingest URL (backend local)."),
+        config: Path = CONFIG_OUT_OPTION,
+        vector_out: Path = VECTOR_OUT_OPTION,
+    ) -> None:
+        """Choose this node's services and backend; write dendro.yaml and vector.yaml."""
+        with user_errors():
+            if yes:
+                answers = _answers_from_flags(backend, service, custom, pipeline, region, ingest_url)
+            else:
+                from dendro.vector import wizard
+
+                try:
+                    answers = wizard.ask()
+                except wizard.Cancelled:
+                    fail("cancelled; nothing written")
+            result = build_config(answers, config)
+            write(result, config, vector_out)
+        _print_notes(result, config, vector_out)
+
+    @app.command()
+    def check(
+        config: Path | None = CONFIG_OPTION,
+        vector: Path | None = typer.Option(
+            None, "--vector", help="Check this vector.yaml instead of a fresh render of dendro.yaml."
+        ),
+    ) -> None:
+        """Validate dendro.yaml, compile every VRL program and run every sample; exit 1 on a failure."""
+        loaded = load_config(config)
+        with user_errors():
+            report = check_module.check(loaded, vector)
+        table = Table(title="dendro check", show_lines=False)
+        table.add_column("check")
+        table.add_column("name", overflow="fold")
+        table.add_column("result")
+        table.add_column("detail", overflow="fold")
+        for row in report.rows:
+            mark = "[green]pass[/]" if row.ok else "[bold red]FAIL[/]"
+            table.add_row(row.kind, row.name, mark, "" if row.ok else row.detail)
+        console.print(table)
+        failed = len(report.failures)
+        console.print(f"{len(report.rows)} checks, {failed} failed", highlight=False)
+        if failed:
+            raise typer.Exit(1)

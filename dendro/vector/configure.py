@@ -1,0 +1,100 @@
+"""``dendro configure``: turn answers (from flags or the wizard) into dendro.yaml and vector.yaml.
+
+:class:`Answers` holds what the user chose; :func:`build_config` merges it into an existing
+dendro.yaml (so alerts, exporter and per-service settings written earlier are kept) and
+validates the result with dendro.config; :func:`write` writes both files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dendro import config as config_module
+from dendro.config import Config, ConfigError
+from dendro.services import BUILTIN
+from dendro.services.base import Service
+from dendro.vector import render
+
+#: what ``--service`` accepts besides the catalog names
+SERVICE_ALIASES = {
+    "host-metrics": "host",
+    "host_metrics": "host",
+    "mariadb": "mysql",
+    "postgresql": "postgres",
+}
+
+
+@dataclass
+class Answers:
+    backend: str = "local"
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    custom: list[dict[str, str]] = field(default_factory=list)
+    pipeline: str | None = None
+    region: str | None = None
+    ingest_url: str | None = None
+
+
+def service_name(name: str) -> str:
+    """The catalog name of a ``--service`` value; ConfigError names the known ones."""
+    canonical = SERVICE_ALIASES.get(name.strip().lower(), name.strip().lower())
+    if canonical not in BUILTIN:
+        known = ", ".join(BUILTIN)
+        raise ConfigError(f"--service {name}: unknown service (known: {known}; custom apps: --custom)")
+    return canonical
+
+
+def parse_custom(spec: str) -> dict[str, str]:
+    """``NAME:PATH:REGEX`` (the regex may contain colons) as a custom application entry."""
+    parts = spec.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        raise ConfigError(f"--custom {spec!r}: expected NAME:PATH:REGEX")
+    name, path, regex = parts
+    return {"name": name, "path": path, "regex": regex}
+
+
+def _existing(path: Path) -> dict[str, Any]:
+    """The current dendro.yaml as raw data (an unreadable one is replaced, not merged)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def build_config(answers: Answers, config_path: Path) -> Config:
+    """The validated Config of these answers, merged into the existing file at ``config_path``."""
+    raw = _existing(config_path)
+    old_services = _mapping(raw.get("services"))
+    services = {}
+    for name, settings in answers.services.items():
+        services[name] = {**_mapping(old_services.get(name)), **settings}
+    raw["services"] = services
+    raw["custom"] = answers.custom
+    raw["backend"] = answers.backend
+    if answers.pipeline:
+        raw["pipeline"] = answers.pipeline
+    if answers.region:
+        raw["aws"] = {**_mapping(raw.get("aws")), "region": answers.region}
+    if answers.ingest_url:
+        raw["local"] = {**_mapping(raw.get("local")), "url": answers.ingest_url}
+    if not raw["custom"]:
+        raw.pop("custom")
+    return config_module.from_dict(raw, path=config_path.resolve())
+
+
+def write(config: Config, config_path: Path, vector_path: Path) -> None:
+    config_module.dump(config, config_path)
+    render.write(config, vector_path)
+
+
+def server_notes(config: Config) -> list[Service]:
+    """The configured services that need a change in the server's own config."""
+    return [service for service in config.enabled_services() if service.server_config]

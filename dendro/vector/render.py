@@ -1,0 +1,236 @@
+"""Render the Vector configuration (vector.yaml) of a node from dendro.yaml.
+
+The topology, for every catalog source the node runs::
+
+    <source> ─(metrics only: <source>_to_log, metric_to_log)─ <source>_parse (remap) ─┐
+                                        <source>_parse.dropped ─ parse_errors (remap) ─┼─ sink
+    dendro_agent_metrics ─ dendro_agent_filter ─ dendro_agent_to_log ─ dendro_agent_parse ─┘
+
+Component ids are stable (Vector keeps file checkpoints per source id). Every remap fails closed
+(``drop_on_error``, ``drop_on_abort``) and reroutes what it drops, so a line that does not parse
+becomes a ``parse_error`` event with the raw line instead of vanishing. The sink is Firehose for
+the aws backend (credentials come from the environment, a profile or the instance role) or
+Dendro's local ingest over HTTP (NDJSON, bearer token read from an environment variable); both
+wait for acknowledgements and keep a disk buffer that blocks when full. No secret is written.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dendro.config import Config
+from dendro.services.base import TIMESTAMP_FORMAT, Service, Source
+from dendro.services.internal import AGENT_VRL
+
+DEFAULT_DATA_DIR = "/var/lib/vector"
+AGENT_SOURCE = "dendro_agent_metrics"
+PARSE_ERRORS = "parse_errors"
+FIREHOSE_SINK = "dendro_firehose"
+INGEST_SINK = "dendro_ingest"
+
+#: Vector's smallest disk buffer; ``block`` makes the sources wait instead of dropping events
+BUFFER = {"type": "disk", "max_size": 268435488, "when_full": "block"}
+#: PutRecordBatch takes at most 500 records and 4 MiB per call
+FIREHOSE_BATCH = {"max_events": 500, "max_bytes": 4_000_000, "timeout_secs": 5}
+
+_PLACEHOLDER = re.compile(r"^\{([a-z_][a-z0-9_]*)\}$")
+
+#: turns an event a remap rerouted to its ``dropped`` output into a parse_error event (the same
+#: shape as dendro.services.runner.parse_error_event). Vector puts the reason under
+#: ``.metadata.dropped`` (legacy log namespace, the default) or ``%vector.dropped``.
+PARSE_ERROR_VRL = f"""
+dropped = {{}}
+if is_object(.metadata.dropped) {{
+  dropped = object!(.metadata.dropped)
+}} else if is_object(%vector.dropped) {{
+  dropped = object!(%vector.dropped)
+}}
+node = string(.host) ?? ""
+if node == "" {{ node = "unknown" }}
+. = {{
+  "type": "parse_error",
+  "host": node,
+  "timestamp": format_timestamp!(now(), "{TIMESTAMP_FORMAT}", timezone: "UTC"),
+  "source": string(dropped.component_id) ?? "unknown",
+  "error": string(dropped.message) ?? "the parser failed",
+  "message": string(.message) ?? ""
+}}
+"""
+
+
+class SettingMissing(Exception):
+    """A source's option names a setting whose value is empty: the source is left out."""
+
+
+def _fill(value: Any, settings: dict[str, Any]) -> Any:
+    """An option value with its ``"{setting}"`` placeholders replaced by the setting's value."""
+    if isinstance(value, str):
+        match = _PLACEHOLDER.match(value)
+        if not match:
+            return value
+        filled = settings.get(match.group(1))
+        if filled is None or filled == "" or filled == []:
+            raise SettingMissing(match.group(1))
+        return filled
+    if isinstance(value, dict):
+        return {key: _fill(item, settings) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_fill(item, settings) for item in value]
+    return value
+
+
+def _service_settings(config: Config, service: Service) -> dict[str, Any]:
+    if service.name in config.services:  # a built-in service (custom apps have no settings)
+        return config.settings(service.name)
+    return service.defaults()
+
+
+def source_component(source: Source, settings: dict[str, Any]) -> dict[str, Any] | None:
+    """The Vector source of a catalog Source, or None when a setting it needs is empty."""
+    try:
+        options = _fill(dict(source.options), settings)
+    except SettingMissing:
+        return None
+    component: dict[str, Any] = {"type": source.kind, **options}
+    if source.kind == "file":
+        include = component.get("include", [])
+        component["include"] = [include] if isinstance(include, str) else list(include)
+        component.setdefault("read_from", "end")
+        if source.multiline is not None:
+            m = source.multiline
+            component["multiline"] = {
+                "start_pattern": m.start_pattern,
+                "condition_pattern": m.condition_pattern,
+                "mode": m.mode,
+                "timeout_ms": m.timeout_ms,
+            }
+    return component
+
+
+def remap(inputs: list[str], vrl: str) -> dict[str, Any]:
+    return {
+        "type": "remap",
+        "inputs": inputs,
+        "source": vrl,
+        "drop_on_error": True,
+        "drop_on_abort": True,
+        "reroute_dropped": True,
+    }
+
+
+def metric_to_log(inputs: list[str]) -> dict[str, Any]:
+    return {"type": "metric_to_log", "inputs": inputs, "host_tag": "host"}
+
+
+def _agent(sources: dict[str, Any], transforms: dict[str, Any]) -> None:
+    """The heartbeat: Vector's uptime, once a minute, as an ``agent`` event."""
+    sources[AGENT_SOURCE] = {
+        "type": "internal_metrics",
+        "scrape_interval_secs": 60,
+        "tags": {"host_key": "host"},  # the node's name as the metrics' host tag
+    }
+    transforms["dendro_agent_filter"] = {
+        "type": "filter",
+        "inputs": [AGENT_SOURCE],
+        "condition": '.name == "uptime_seconds"',
+    }
+    transforms["dendro_agent_to_log"] = metric_to_log(["dendro_agent_filter"])
+    transforms["dendro_agent_parse"] = remap(["dendro_agent_to_log"], AGENT_VRL)
+
+
+def sink(config: Config, inputs: list[str]) -> tuple[str, dict[str, Any]]:
+    """The sink of the configured backend."""
+    if config.backend == "aws":
+        return FIREHOSE_SINK, {
+            "type": "aws_kinesis_firehose",
+            "inputs": inputs,
+            "stream_name": config.pipeline,
+            "region": config.aws.region,
+            "encoding": {"codec": "json"},
+            "batch": dict(FIREHOSE_BATCH),
+            "acknowledgements": {"enabled": True},
+            "buffer": dict(BUFFER),
+        }
+    max_bytes = min(4_000_000, config.local.max_body_mb * 1_000_000 // 2) or 1_000_000
+    return INGEST_SINK, {
+        "type": "http",
+        "inputs": inputs,
+        "uri": config.local.url,
+        "method": "post",
+        "encoding": {"codec": "json"},
+        "framing": {"method": "newline_delimited"},
+        "compression": "gzip",
+        "auth": {"strategy": "bearer", "token": "${" + config.local.token_env + "}"},
+        "batch": {"max_bytes": max_bytes, "timeout_secs": 1},
+        # retries never give up (Vector's default attempts); the disk buffer holds events meanwhile
+        "request": {"retry_initial_backoff_secs": 1, "retry_max_duration_secs": 60, "timeout_secs": 60},
+        "acknowledgements": {"enabled": True},
+        "buffer": dict(BUFFER),
+    }
+
+
+def render(config: Config, data_dir: str = DEFAULT_DATA_DIR) -> dict[str, Any]:
+    """The vector.yaml document for a node running ``config``'s services."""
+    sources: dict[str, Any] = {}
+    transforms: dict[str, Any] = {}
+    parsed: list[str] = []
+    for service in config.enabled_services():
+        settings = _service_settings(config, service)
+        for source in service.sources:
+            component = source_component(source, settings)
+            if component is None:
+                continue
+            sources[source.id] = component
+            parser = service.parser(source.parser)
+            upstream = source.id
+            if parser.metrics:
+                upstream = f"{source.id}_to_log"
+                transforms[upstream] = metric_to_log([source.id])
+            transforms[f"{source.id}_parse"] = remap([upstream], parser.vrl)
+            parsed.append(f"{source.id}_parse")
+    _agent(sources, transforms)
+    parsed.append("dendro_agent_parse")
+    transforms[PARSE_ERRORS] = {
+        "type": "remap",
+        "inputs": [f"{component}.dropped" for component in parsed],
+        "source": PARSE_ERROR_VRL,
+    }
+    sink_id, sink_component = sink(config, [*parsed, PARSE_ERRORS])
+    return {
+        "data_dir": data_dir,
+        "api": {"enabled": False},
+        "sources": sources,
+        "transforms": transforms,
+        "sinks": {sink_id: sink_component},
+    }
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes multi-line strings (the VRL programs) as literal blocks, readable in the file."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+HEADER = "# Generated by `dendro configure` from dendro.yaml; regenerate rather than edit.\n"
+RUN_LOCAL = "# Run: {token_env}=<the ingest token> vector --config vector.yaml\n"
+RUN_AWS = "# Run: vector --config vector.yaml (AWS credentials: environment, profile or instance role)\n"
+
+
+def to_yaml(config: Config, data_dir: str = DEFAULT_DATA_DIR) -> str:
+    document = render(config, data_dir)
+    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+    run = RUN_AWS if config.backend == "aws" else RUN_LOCAL.format(token_env=config.local.token_env)
+    return HEADER + run + body
+
+
+def write(config: Config, path: Path, data_dir: str = DEFAULT_DATA_DIR) -> None:
+    path.write_text(to_yaml(config, data_dir), encoding="utf-8")

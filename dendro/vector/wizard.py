@@ -1,0 +1,81 @@
+"""The questions of an interactive ``dendro configure`` (questionary), giving :class:`Answers`.
+
+Each catalog :class:`~dendro.services.base.Setting` is one follow-up question with its default
+filled in; a custom application asks for its name, log path and a regex or a VRL program.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import questionary
+
+from dendro.config import AwsBackend, ConfigError, LocalBackend
+from dendro.services import catalog
+from dendro.services.base import Setting
+from dendro.vector.configure import Answers
+
+CUSTOM = "custom"
+
+
+class Cancelled(Exception):
+    """The user pressed Ctrl-C."""
+
+
+def _ask(question: Any) -> Any:
+    answer = question.ask()
+    if answer is None:
+        raise Cancelled()
+    return answer
+
+
+def _setting(service: str, setting: Setting) -> Any:
+    prompt = f"{service}: {setting.prompt}"
+    if setting.kind == "list":
+        text = _ask(questionary.text(prompt + " (comma-separated)", default=", ".join(setting.default)))
+        return [item.strip() for item in text.split(",") if item.strip()]
+    if setting.kind == "int":
+        text = _ask(
+            questionary.text(prompt, default=str(setting.default), validate=lambda t: t.strip().isdigit())
+        )
+        return int(text)
+    return _ask(questionary.text(prompt, default=str(setting.default)))
+
+
+def _custom_apps() -> list[dict[str, str]]:
+    apps = []
+    while True:
+        name = _ask(questionary.text("Application name (lowercase letters, digits, _):"))
+        path = _ask(questionary.text(f"{name}: log file path:"))
+        how = _ask(questionary.select(f"{name}: parse lines with", choices=["a regex", "a VRL program"]))
+        if how == "a regex":
+            regex = _ask(questionary.text(f"{name}: regex with named groups, e.g. (?P<level>\\w+):"))
+            apps.append({"name": name, "path": path, "regex": regex})
+        else:
+            vrl = _ask(questionary.text(f"{name}: VRL program (it must set the fields):", multiline=True))
+            apps.append({"name": name, "path": path, "vrl": vrl})
+        if not _ask(questionary.confirm("Add another application?", default=False)):
+            return apps
+
+
+def ask() -> Answers:
+    """Ask everything; raises Cancelled on Ctrl-C and ConfigError when nothing is chosen."""
+    services = catalog()
+    choices = [questionary.Choice(s.title, value=name) for name, s in services.items()]
+    choices.append(questionary.Choice("Custom application", value=CUSTOM))
+    chosen = _ask(questionary.checkbox("Which services run on this node?", choices=choices))
+    if not chosen:
+        raise ConfigError("nothing selected: choose at least one service")
+    answers = Answers()
+    for name in chosen:
+        if name == CUSTOM:
+            answers.custom = _custom_apps()
+            continue
+        answers.services[name] = {s.key: _setting(name, s) for s in services[name].settings}
+    answers.backend = _ask(questionary.select("Backend", choices=["local", "aws"], default="local"))
+    if answers.backend == "local":
+        answers.ingest_url = _ask(questionary.text("Ingest URL:", default=LocalBackend().url))
+    else:
+        answers.region = _ask(questionary.text("AWS region:", default=AwsBackend().region))
+        answers.pipeline = _ask(questionary.text("Pipeline name:", default="dendro"))
+    return answers
