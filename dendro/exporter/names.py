@@ -34,6 +34,7 @@ LATE_EVENTS = "dendro_late_events_total"  # label table: arrived after the delay
 # the exporter itself
 EXPORTER_UP = "dendro_exporter_up"
 POLL_DURATION = "dendro_exporter_poll_duration_seconds"
+EXPORTER_WATERMARK = "dendro_exporter_watermark_timestamp_seconds"  # events before it are counted
 STORE_QUERIES = "dendro_store_queries_total"
 STORE_QUERY_ERRORS = "dendro_store_query_errors_total"
 STORE_BYTES_SCANNED = "dendro_store_bytes_scanned_total"

@@ -1,0 +1,217 @@
+"""Increments from the local store: one aggregate query per table over the settled window.
+
+Each poll covers event times in ``[watermark, now − delay)``: events that arrive within
+``delay`` of their timestamp are in the store by the time their window is read, and windows
+never overlap, so each is counted once. The watermark (whole milliseconds, the unit of the
+query's bounds) advances only when every query of the poll succeeded; a failed poll leaves
+it, so the next poll's wider window catches up without loss. A new source starts at
+``now − delay``: history is not replayed into the counters.
+
+Late events (stored after their window was read) are found by one more query per poll: the
+count per table and minute of event time over ``[watermark − LATE_LOOKBACK, watermark)``
+compared with what was already seen there. The difference arrived too late to be counted and
+goes to ``dendro_late_events_total``. The store needs no arrival column for this; events later
+than the look-back are not seen at all.
+
+Queries per poll: one per table that exists, plus one for late events, whatever the number
+of hosts. SQL is in Dendro's Timestream dialect (the local store translates it).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dendro.exporter import names
+from dendro.exporter.aggregates import (
+    HOST_METRICS,
+    HOST_TAGS,
+    Aggregate,
+    Cell,
+    Histogram,
+    TableRole,
+    epoch,
+    level_label,
+    method_label,
+    metric_key,
+)
+from dendro.exporter.poller import PollResult, UsageRecorder
+from dendro.services.base import Table
+from dendro.store.base import QueryResult, Store
+
+LATE_LOOKBACK = 600.0  # seconds of event time re-counted to find late arrivals
+SKIPPED_TABLES = frozenset({"rejected"})
+
+
+def _ts(ms: int) -> str:
+    return f"from_milliseconds({ms})"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _duration_columns(column: str | None, bounds: tuple[float, ...]) -> list[str]:
+    if column is None:
+        return []
+    col = _quote(column)
+    parts = [f"count({col}) AS dcount", f"sum({col}) AS dsum"]
+    parts += [
+        f"sum(CASE WHEN {col} <= {bound!r} THEN 1 ELSE 0 END) AS le_{i}" for i, bound in enumerate(bounds)
+    ]
+    return parts
+
+
+def table_query(database: str, table: Table, role: TableRole, start_ms: int, end_ms: int) -> str:
+    """The aggregate query of one table over event times [start, end), grouped by host and minute."""
+    keys = ["host"]
+    values = ["count(*) AS events", "max(time) AS last"]
+    red = role.red
+    if role.kind == "http" and red is not None:
+        keys.append(f"{_quote(red.method)} AS m" if red.method else "NULL AS m")
+        keys.append(f"{_quote(red.status or 'status')} AS s")
+        values += _duration_columns(red.duration, role.bounds)
+    elif role.kind == "db" and red is not None:
+        keys.append(f"{_quote(red.level or 'level')} AS lvl")
+        values += _duration_columns(red.duration, role.bounds)
+    elif role.kind == "host":
+        wanted = "name IN (" + ", ".join(_text(n) for n in HOST_METRICS) + ")"
+        keys.append(f"CASE WHEN {wanted} THEN name END AS metric")
+        present = {c.name for c in table.columns}
+        keys += [
+            f"CASE WHEN {wanted} THEN {_quote(tag)} END AS tag_{tag}" for tag in HOST_TAGS if tag in present
+        ]
+        values.append("max_by(value, time) AS value")
+    keys.append("bin(time, 1m) AS minute")
+    positions = ", ".join(str(i + 1) for i in range(len(keys)))
+    return (
+        f"SELECT {', '.join(keys + values)} FROM {_quote(database)}.{_quote(table.name)}"
+        f" WHERE time >= {_ts(start_ms)} AND time < {_ts(end_ms)} GROUP BY {positions}"
+    )
+
+
+def late_query(database: str, tables: list[str], start_ms: int, end_ms: int) -> str:
+    """Rows per table and minute of event time in [start, end): one query for every table."""
+    parts = [
+        f"SELECT {_text(name)} AS tbl, bin(time, 1m) AS minute, count(*) AS n"
+        f" FROM {_quote(database)}.{_quote(name)}"
+        f" WHERE time >= {_ts(start_ms)} AND time < {_ts(end_ms)} GROUP BY 1, 2"
+        for name in tables
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def _histogram(row: Mapping[str, Any], bounds: tuple[float, ...]) -> Histogram:
+    buckets = [int(row[f"le_{i}"] or 0) for i in range(len(bounds))]
+    return Histogram(bounds, buckets, int(row["dcount"] or 0), float(row["dsum"] or 0.0))
+
+
+def cell_from_row(role: TableRole, row: Mapping[str, Any]) -> Cell:
+    """The aggregate cell of one result row of :func:`table_query`."""
+    cell = Cell(role.table, role.service, role.kind, str(row["host"] or "unknown"), int(epoch(row["minute"])),
+                events=int(row["events"]), last=epoch(row["last"]))
+    if role.kind == "http":
+        status = row["s"]
+        code = names.status_class(int(status) if status is not None else None)
+        cell.requests[(method_label(row["m"]), code)] += cell.events
+    elif role.kind == "db" and role.red is not None:
+        level = level_label(row["lvl"])
+        if level in {lv.lower() for lv in role.red.error_levels}:
+            cell.errors[level] += cell.events
+    elif role.kind == "host" and row["metric"] is not None and row["value"] is not None:
+        tags = {tag: row.get(f"tag_{tag}") for tag in HOST_TAGS}
+        cell.set_metric(metric_key(str(row["metric"]), tags), cell.last, float(row["value"]))
+    if role.kind in ("http", "db") and "dcount" in row:
+        cell.duration = _histogram(row, role.bounds)
+    return cell
+
+
+@dataclass
+class LateTracker:
+    """Rows seen per (table, minute) below the watermark, to tell late arrivals apart."""
+
+    start_ms: int  # no expectations before the source's first window
+    seen: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def range(self, watermark_ms: int) -> tuple[int, int]:
+        lookback = watermark_ms - int(LATE_LOOKBACK * 1000)
+        start = max(lookback - lookback % 60_000, self.start_ms)
+        return start, watermark_ms
+
+    def compare(self, observed: Mapping[tuple[str, int], int], counted: Mapping[tuple[str, int], int],
+                start_ms: int) -> tuple[Counter[str], dict[tuple[str, int], int]]:
+        """Late rows per table, and the expectations after this poll (applied by the caller)."""
+        late: Counter[str] = Counter()
+        first_minute = start_ms // 1000 - (start_ms // 1000) % 60
+        for key, count in observed.items():
+            extra = count - self.seen.get(key, 0)
+            if extra > 0:
+                late[key[0]] += extra
+        seen = {k: v for k, v in self.seen.items() if k[1] >= first_minute}
+        seen.update({k: max(v, seen.get(k, 0)) for k, v in observed.items()})
+        for key, count in counted.items():
+            seen[key] = seen.get(key, 0) + count
+        return late, seen
+
+
+class LocalSource:
+    """Polls a Store (the local DuckDB store) for RED increments."""
+
+    def __init__(self, store: Store, tables: Mapping[str, Table], roles: Mapping[str, TableRole], *,
+                 delay: float, usage: UsageRecorder, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.tables = dict(tables)
+        self.roles = dict(roles)
+        self.delay = delay
+        self.usage = usage
+        self.clock = clock
+        self.watermark_ms = self._settled_ms()
+        self.late = LateTracker(self.watermark_ms)
+
+    def _settled_ms(self) -> int:
+        return math.floor((self.clock() - self.delay) * 1000)
+
+    def _query(self, sql: str) -> QueryResult:
+        try:
+            result = self.store.query(sql)
+        except Exception:
+            self.usage(queries=1, errors=1)
+            raise
+        self.usage(queries=1, bytes_scanned=result.bytes_scanned or 0)
+        return result
+
+    def poll(self) -> PollResult:
+        start, end = self.watermark_ms, self._settled_ms()
+        if end <= start:
+            return PollResult(Aggregate(), Counter(), start / 1000)
+        present = [name for name in self.store.tables() if name in self.roles and name not in SKIPPED_TABLES]
+        aggregate = Aggregate()
+        counted: Counter[tuple[str, int]] = Counter()
+        for name in present:
+            role = self.roles[name]
+            result = self._query(table_query(self.store.database, self.tables[name], role, start, end))
+            for row in result.dicts():
+                cell = cell_from_row(role, row)
+                aggregate.add_cell(cell)
+                counted[(name, cell.minute)] += cell.events
+        late, seen = self._late(present, counted)
+        self.watermark_ms = end
+        self.late.seen = seen
+        return PollResult(aggregate, late, end / 1000)
+
+    def _late(self, present: list[str], counted: Mapping[tuple[str, int], int]
+              ) -> tuple[Counter[str], dict[tuple[str, int], int]]:
+        start, end = self.late.range(self.watermark_ms)
+        observed: dict[tuple[str, int], int] = {}
+        if present and end > start:
+            for row in self._query(late_query(self.store.database, present, start, end)).dicts():
+                observed[(str(row["tbl"]), int(epoch(row["minute"])))] = int(row["n"])
+        return self.late.compare(observed, counted, start)

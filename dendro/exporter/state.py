@@ -1,0 +1,197 @@
+"""What the exporter exposes, accumulated from the increments each poll brings.
+
+Polls add :class:`~dendro.exporter.aggregates.Aggregate` increments here; scrapes read a
+consistent :class:`Snapshot` of it. Counters and histograms only grow (a restart starts them at
+zero, which Prometheus reads as a counter reset); host gauges keep the newest value seen, and
+the CPU utilisation ratio comes from the change of ``cpu_seconds_total`` between two samples.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from dendro.exporter.aggregates import Aggregate, AggregateError, Cell, Histogram, MetricKey, method_label
+
+IDLE_MODES = frozenset({"idle"})
+
+
+@dataclass
+class CpuSample:
+    when: float
+    total: float
+    idle: float
+
+
+@dataclass
+class HostGauges:
+    """The newest host metric values of one host, and the CPU ratio derived from them."""
+
+    metrics: dict[MetricKey, tuple[float, float]] = field(default_factory=dict)  # → (time, value)
+    cpu_sample: CpuSample | None = None
+    cpu_ratio: float | None = None
+
+    def update(self, key: MetricKey, when: float, value: float) -> None:
+        known = self.metrics.get(key)
+        if known is None or when >= known[0]:
+            self.metrics[key] = (when, value)
+
+    def refresh_cpu(self) -> None:
+        """Recompute the utilisation ratio if ``cpu_seconds_total`` moved since the last sample."""
+        cpu = [(dict(tags), when, value) for (name, tags), (when, value) in self.metrics.items()
+               if name == "cpu_seconds_total"]
+        if not cpu:
+            return
+        sample = CpuSample(
+            when=max(when for _, when, _ in cpu),
+            total=sum(value for _, _, value in cpu),
+            idle=sum(value for tags, _, value in cpu if tags.get("mode") in IDLE_MODES),
+        )
+        previous = self.cpu_sample
+        if previous is not None and sample.when <= previous.when:
+            return
+        self.cpu_sample = sample
+        if previous is None:
+            return
+        spent = sample.total - previous.total
+        idle = sample.idle - previous.idle
+        if spent > 0 and 0 <= idle <= spent:  # a reboot resets the counters: wait for the next sample
+            self.cpu_ratio = (spent - idle) / spent
+
+    def value(self, name: str, **tags: str) -> float | None:
+        """The newest value of the series with exactly these tags."""
+        wanted = tuple(sorted(tags.items()))
+        found = [(when, value) for (n, t), (when, value) in self.metrics.items() if n == name and t == wanted]
+        return max(found)[1] if found else None
+
+    def value_where(self, name: str, **tags: str) -> float | None:
+        """The newest value among the series of ``name`` whose tags include these."""
+        found = [(when, value) for (n, t), (when, value) in self.metrics.items()
+                 if n == name and all(dict(t).get(k) == v for k, v in tags.items())]
+        return max(found)[1] if found else None
+
+    def series(self, name: str, exact: bool = False) -> list[tuple[dict[str, str], float]]:
+        """(tags, value) of every series named ``name`` (or starting with it unless ``exact``)."""
+        return [(dict(t), value) for (n, t), (_, value) in sorted(self.metrics.items())
+                if n == name or (not exact and n.startswith(name))]
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of everything a scrape exposes."""
+
+    # service, host, method, code
+    http_requests: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    http_duration: dict[tuple[str, str], Histogram] = field(default_factory=dict)  # service, host
+    db_errors: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # service, host, level
+    db_duration: dict[tuple[str, str], Histogram] = field(default_factory=dict)
+    events: Counter[tuple[str, str]] = field(default_factory=Counter)  # table, host
+    last_event: dict[tuple[str, str], float] = field(default_factory=dict)
+    late_events: Counter[str] = field(default_factory=Counter)  # table
+    hosts: dict[str, HostGauges] = field(default_factory=dict)
+    # the exporter itself
+    up: bool = False
+    polls: int = 0
+    poll_duration: float = 0.0
+    watermark: float | None = None
+    store_queries: int = 0
+    store_query_errors: int = 0
+    bytes_scanned: int = 0
+    s3_requests: Counter[str] = field(default_factory=Counter)  # operation
+
+
+class State:
+    """The exporter's accumulated metrics, shared by the poller (writer) and scrapes (readers)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data = Snapshot()
+
+    def apply(self, aggregate: Aggregate, late: Mapping[str, int] | None = None) -> None:
+        """Add one poll's increments (all of them or, if this raises, none)."""
+        with self._lock:
+            data = self._data
+            _check_buckets(data, aggregate)
+            touched: set[str] = set()
+            for cell in aggregate.cells.values():
+                _add_cell(data, cell)
+                if cell.kind == "host":
+                    touched.add(cell.host)
+            for host in touched:
+                data.hosts[host].refresh_cpu()
+            for table, count in (late or {}).items():
+                if count:
+                    data.late_events[table] += count
+
+    def record_usage(self, *, queries: int = 0, errors: int = 0, bytes_scanned: int = 0,
+                     s3: Mapping[str, int] | None = None) -> None:
+        with self._lock:
+            self._data.store_queries += queries
+            self._data.store_query_errors += errors
+            self._data.bytes_scanned += bytes_scanned
+            for operation, count in (s3 or {}).items():
+                self._data.s3_requests[operation] += count
+
+    def record_poll(self, *, ok: bool, duration: float, watermark: float | None) -> None:
+        with self._lock:
+            self._data.up = ok
+            self._data.polls += 1
+            self._data.poll_duration = duration
+            if watermark is not None:
+                self._data.watermark = watermark
+
+    def snapshot(self) -> Snapshot:
+        """A copy (for tests and reports); scrapes use :meth:`reading` and copy nothing."""
+        with self._lock:
+            return copy.deepcopy(self._data)
+
+    @contextmanager
+    def reading(self) -> Iterator[Snapshot]:
+        """The live data, with polls held off until the block ends."""
+        with self._lock:
+            yield self._data
+
+
+def _check_buckets(data: Snapshot, aggregate: Aggregate) -> None:
+    for cell in aggregate.cells.values():
+        if cell.duration is None:
+            continue
+        target = data.http_duration if cell.kind == "http" else data.db_duration
+        known = target.get((cell.service, cell.host))
+        if known is not None and known.bounds != cell.duration.bounds:
+            raise AggregateError(
+                f"{cell.table}: histogram buckets {cell.duration.bounds} differ from {known.bounds}"
+            )
+
+
+def _add_histogram(target: dict[tuple[str, str], Histogram], key: tuple[str, str], hist: Histogram) -> None:
+    known = target.get(key)
+    if known is None:
+        target[key] = Histogram(hist.bounds, list(hist.buckets), hist.count, hist.total)
+    else:
+        known.merge(hist)
+
+
+def _add_cell(data: Snapshot, cell: Cell) -> None:
+    where = (cell.table, cell.host)
+    data.events[where] += cell.events
+    if cell.events:
+        data.last_event[where] = max(data.last_event.get(where, 0.0), cell.last)
+    if cell.kind == "http":
+        for (method, code), count in cell.requests.items():
+            data.http_requests[(cell.service, cell.host, method_label(method), code)] += count
+        if cell.duration is not None:
+            _add_histogram(data.http_duration, (cell.service, cell.host), cell.duration)
+    elif cell.kind == "db":
+        for level, count in cell.errors.items():
+            data.db_errors[(cell.service, cell.host, level)] += count
+        if cell.duration is not None:
+            _add_histogram(data.db_duration, (cell.service, cell.host), cell.duration)
+    elif cell.kind == "host":
+        gauges = data.hosts.setdefault(cell.host, HostGauges())
+        for key, (when, value) in cell.metrics.items():
+            gauges.update(key, when, value)
