@@ -1,0 +1,577 @@
+"""PostgreSQL: the server log (errors, FATALs, slow statements) and ``postgresql_metrics``.
+
+The log parser reads the Debian default ``log_line_prefix = '%m [%p] %q%u@%d '``
+(``2026-11-26 12:00:00.123 UTC [1234] app@shop ERROR:  ...``) and its usual relatives: ``%t``
+(no milliseconds), ``[%p-%l]`` (with the session line number), no pid, no ``user@database``
+(background processes), ``[unknown]@[unknown]``, and the ``SQLSTATE:`` code that
+``log_error_verbosity = verbose`` adds. Each record becomes one row of the ``postgres`` table:
+
+- ``level``: LOG, ERROR, FATAL, PANIC, WARNING… and the detail lines PostgreSQL writes as
+  records of their own (STATEMENT, DETAIL, HINT, CONTEXT, QUERY, LOCATION);
+- ``duration`` (seconds) from ``duration: 12.345 ms``, with or without a statement;
+- ``statement``: the SQL of ``duration: … ms  statement:|execute <name>:|parse …:|bind …:``,
+  of ``statement: …`` (``log_statement``) and of STATEMENT records;
+- multi-line statements arrive whole: the source's multiline rule joins the lines that do not
+  start with a timestamp to the record they continue.
+
+Times carry the zone PostgreSQL writes (``log_timezone``): ``UTC``, an abbreviation such as
+``CET``/``EST``, or a numeric offset (``+03``, ``-0530``); all are converted to UTC. An
+abbreviation outside :data:`ZONE_OFFSETS` is read as UTC (abbreviations are ambiguous, IST
+being India, Ireland or Israel): set ``log_timezone = 'UTC'`` to avoid the guess.
+
+``postgresql_metrics`` events (after ``metric_to_log``) become rows of ``postgres_metrics``:
+connections (``pg_stat_database_numbackends``), commits and rollbacks
+(``pg_stat_database_xact_commit_total``/``_xact_rollback_total``), cache hits and reads
+(``…_blks_hit_total``/``…_blks_read_total``, whose ratio is the cache hit ratio) and
+deadlocks (``…_deadlocks_total``), each with its ``db``.
+"""
+
+from __future__ import annotations
+
+from dendro.services.base import (
+    AlertEvent,
+    Column,
+    Multiline,
+    Parser,
+    Red,
+    Sample,
+    Service,
+    Setting,
+    Source,
+    Table,
+)
+
+#: zone abbreviations PostgreSQL writes for common ``log_timezone`` settings, and their offsets
+ZONE_OFFSETS = {
+    "UTC": "+00:00",
+    "GMT": "+00:00",
+    "Z": "+00:00",
+    "WET": "+00:00",
+    "WEST": "+01:00",
+    "BST": "+01:00",
+    "CET": "+01:00",
+    "CEST": "+02:00",
+    "MET": "+01:00",
+    "MEST": "+02:00",
+    "EET": "+02:00",
+    "EEST": "+03:00",
+    "MSK": "+03:00",
+    "EST": "-05:00",
+    "EDT": "-04:00",
+    "CST": "-06:00",
+    "CDT": "-05:00",
+    "MST": "-07:00",
+    "MDT": "-06:00",
+    "PST": "-08:00",
+    "PDT": "-07:00",
+    "AKST": "-09:00",
+    "AKDT": "-08:00",
+    "HST": "-10:00",
+    "JST": "+09:00",
+    "KST": "+09:00",
+    "HKT": "+08:00",
+    "SGT": "+08:00",
+    "AWST": "+08:00",
+    "ACST": "+09:30",
+    "ACDT": "+10:30",
+    "AEST": "+10:00",
+    "AEDT": "+11:00",
+    "NZST": "+12:00",
+    "NZDT": "+13:00",
+}
+
+_ZONES_VRL = "{" + ", ".join(f'"{k}": "{v}"' for k, v in ZONE_OFFSETS.items()) + "}"
+
+#: the log_line_prefix variants: time [zone] [[pid(-line)]] [user@database] LEVEL:  text
+PREFIX_RE = (
+    r"(?s)^(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)"
+    r"(?: (?P<tz>[A-Za-z]{1,6}|[+-]\d{2}(?::?\d{2})?))? "
+    r"(?:\[(?P<pid>\d+)(?:-\d+)?\] )?"
+    r"(?:(?P<user>[^\s@]*)@(?P<database>\S*) )?"
+    r"(?P<level>[A-Z]+[1-5]?):  (?P<message>.*)$"
+)
+
+#: "duration: 1.2 ms", alone or with the statement / the step of the extended protocol
+DURATION_RE = (
+    r"(?s)^duration: (?P<ms>\d+(?:\.\d+)?) ms"
+    r"(?:  (?:statement|(?:execute|parse|bind) [^:]*): (?P<sql>.*))?$"
+)
+
+POSTGRES_VRL = (
+    r"""
+p = parse_regex!(string!(.message), r'{PREFIX_RE}')
+zones = """
+    + _ZONES_VRL
+    + r"""
+# capture groups that did not take part are null (VRL types them as strings)
+tz = "UTC"
+if p.tz != null { tz = p.tz }
+offset = "+00:00"
+if match(tz, r'^[+-]') {
+  z = parse_regex!(tz, r'^(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})?$')
+  minutes = "00"
+  if z.m != null { minutes = z.m }
+  offset = z.sign + z.h + ":" + minutes
+} else {
+  offset = string(get(zones, [upcase(tz)]) ?? null) ?? "+00:00"
+}
+ts = parse_timestamp!(p.ts + " " + offset, "%Y-%m-%d %H:%M:%S%.f %:z")
+text = string!(p.message)
+event = {
+  "type": "postgres",
+  "host": .host,
+  "timestamp": format_timestamp!(ts, "%Y-%m-%dT%H:%M:%S%.6fZ", timezone: "UTC"),
+  "level": p.level,
+  "message": text
+}
+if p.pid != null { event.pid = to_int!(p.pid) }
+if p.user != null && p.user != "" && p.user != "[unknown]" { event.user = p.user }
+if p.database != null && p.database != "" && p.database != "[unknown]" { event.database = p.database }
+# log_error_verbosity = verbose puts the SQLSTATE before the text ("00000: duration: ...")
+body = replace(text, r'^[0-9A-Z]{5}: ', "", count: 1)
+d, err = parse_regex(body, r'{DURATION_RE}')
+if err == null {
+  # PostgreSQL writes microsecond precision; rounding drops float noise from the division
+  event.duration = round(to_float!(d.ms) / 1000.0, precision: 6)
+  if d.sql != null { event.statement = d.sql }
+} else if p.level == "STATEMENT" {
+  event.statement = text
+} else {
+  s, err = parse_regex(body, r'(?s)^statement: (?P<sql>.*)$')
+  if err == null { event.statement = s.sql }
+}
+. = event
+"""
+).replace("{PREFIX_RE}", PREFIX_RE).replace("{DURATION_RE}", DURATION_RE)
+
+_MULTI_LINE_SQL = "SELECT id,\n\t       name\n\tFROM users\n\tWHERE id = 1;"
+_LOCK_SQL = "SELECT * FROM qrtz_LOCKS WHERE LOCK_NAME = $1 FOR UPDATE"
+
+POSTGRES_SAMPLES = (
+    Sample(
+        message=(
+            "2026-11-26 12:00:00.123 UTC [1234] postgres@mydb ERROR:  "
+            'relation "nope" does not exist at character 15'
+        ),
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2026-11-26T12:00:00.123000Z",
+            "level": "ERROR",
+            "pid": 1234,
+            "user": "postgres",
+            "database": "mydb",
+            "message": 'relation "nope" does not exist at character 15',
+        },
+        note="Debian default prefix '%m [%p] %q%u@%d '",
+    ),
+    Sample(
+        message="2026-11-26 12:00:01.500 UTC [1234] postgres@mydb STATEMENT:  SELECT * FROM nope;",
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2026-11-26T12:00:01.500000Z",
+            "level": "STATEMENT",
+            "pid": 1234,
+            "user": "postgres",
+            "database": "mydb",
+            "message": "SELECT * FROM nope;",
+            "statement": "SELECT * FROM nope;",
+        },
+        note="the STATEMENT record that follows an ERROR",
+    ),
+    Sample(
+        message=(
+            "2026-11-26 12:00:02.000 UTC [2001] app@shop LOG:  "
+            "duration: 1234.567 ms  statement: SELECT pg_sleep(1.2);"
+        ),
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2026-11-26T12:00:02.000000Z",
+            "level": "LOG",
+            "pid": 2001,
+            "user": "app",
+            "database": "shop",
+            "message": "duration: 1234.567 ms  statement: SELECT pg_sleep(1.2);",
+            "duration": 1.234567,
+            "statement": "SELECT pg_sleep(1.2);",
+        },
+        note="slow statement (log_min_duration_statement)",
+    ),
+    Sample(
+        message=(
+            "2026-11-26 12:00:03.250 UTC [2001] app@shop LOG:  duration: 250.000 ms  statement: SELECT id,\n"
+            "\t       name\n"
+            "\tFROM users\n"
+            "\tWHERE id = 1;"
+        ),
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2026-11-26T12:00:03.250000Z",
+            "level": "LOG",
+            "pid": 2001,
+            "user": "app",
+            "database": "shop",
+            "message": "duration: 250.000 ms  statement: " + _MULTI_LINE_SQL,
+            "duration": 0.25,
+            "statement": _MULTI_LINE_SQL,
+        },
+        note="multi-line statement joined by the multiline rule, kept whole",
+    ),
+    Sample(
+        message=(
+            "2019-09-22 06:28:24 UTC [77] app@shop LOG:  duration: 2474.307 ms  execute S_30: "
+            "SELECT * FROM qrtz_LOCKS WHERE LOCK_NAME = $1 FOR UPDATE"
+        ),
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2019-09-22T06:28:24.000000Z",
+            "level": "LOG",
+            "pid": 77,
+            "user": "app",
+            "database": "shop",
+            "message": "duration: 2474.307 ms  execute S_30: " + _LOCK_SQL,
+            "duration": 2.474307,
+            "statement": _LOCK_SQL,
+        },
+        note="extended protocol: execute <name>, no milliseconds in the time",
+    ),
+    Sample(
+        message='2017-07-31 13:39:16.249 CEST [5407] postgres@users FATAL:  database "users" does not exist',
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2017-07-31T11:39:16.249000Z",
+            "level": "FATAL",
+            "pid": 5407,
+            "user": "postgres",
+            "database": "users",
+            "message": 'database "users" does not exist',
+        },
+        note="CEST converted to UTC",
+    ),
+    Sample(
+        message=(
+            "2020-04-15 12:04:45.416 CET [24981] root@postgres FATAL:  "
+            'password authentication failed for user "root"'
+        ),
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2020-04-15T11:04:45.416000Z",
+            "level": "FATAL",
+            "pid": 24981,
+            "user": "root",
+            "database": "postgres",
+            "message": 'password authentication failed for user "root"',
+        },
+        note="authentication failure, CET",
+    ),
+    Sample(
+        message=(
+            "2018-11-17 05:01:38 EST [832-2] HINT:  "
+            'Consider increasing the configuration parameter "max_wal_size".'
+        ),
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2018-11-17T10:01:38.000000Z",
+            "level": "HINT",
+            "pid": 832,
+            "message": 'Consider increasing the configuration parameter "max_wal_size".',
+        },
+        note="[%p-%l] prefix, EST, no user@database (background process)",
+    ),
+    Sample(
+        message="2026-11-26 15:00:00.000 +03 [99] LOG:  checkpoint starting: time",
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2026-11-26T12:00:00.000000Z",
+            "level": "LOG",
+            "pid": 99,
+            "message": "checkpoint starting: time",
+        },
+        note="numeric zone as PostgreSQL writes it for zones without an abbreviation",
+    ),
+    Sample(
+        message="2026-11-26 06:30:00.000 -0530 [99] WARNING:  could not open statistics file",
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2026-11-26T12:00:00.000000Z",
+            "level": "WARNING",
+            "pid": 99,
+            "message": "could not open statistics file",
+        },
+        note="numeric offset with minutes",
+    ),
+    Sample(
+        message="2026-11-26 12:00:00.000 XYZT [99] LOG:  database system is ready to accept connections",
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2026-11-26T12:00:00.000000Z",
+            "level": "LOG",
+            "pid": 99,
+            "message": "database system is ready to accept connections",
+        },
+        note="unknown zone abbreviation: read as UTC",
+    ),
+    Sample(
+        message="2019-07-23 12:06:34.878 UTC [44] LOG:  00000: duration: 0.524 ms",
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2019-07-23T12:06:34.878000Z",
+            "level": "LOG",
+            "pid": 44,
+            "message": "00000: duration: 0.524 ms",
+            "duration": 0.000524,
+        },
+        note="log_duration without a statement, verbose SQLSTATE code",
+    ),
+    Sample(
+        message="2017-07-31 13:36:42.956 CEST [4980] [unknown]@[unknown] LOG:  incomplete startup packet",
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2017-07-31T11:36:42.956000Z",
+            "level": "LOG",
+            "pid": 4980,
+            "message": "incomplete startup packet",
+        },
+        note="[unknown]@[unknown] gives no user nor database",
+    ),
+    Sample(
+        message="2021-03-17 15:18:02.743 UTC [151] postgres@accounts LOG:  statement: begin",
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2021-03-17T15:18:02.743000Z",
+            "level": "LOG",
+            "pid": 151,
+            "user": "postgres",
+            "database": "accounts",
+            "message": "statement: begin",
+            "statement": "begin",
+        },
+        note="log_statement = all",
+    ),
+    Sample(
+        message="2018-11-17 03:13:56 EST [768-1] postgres@postgres PANIC:  could not write to file",
+        host="db-1",
+        expected={
+            "type": "postgres",
+            "host": "db-1",
+            "timestamp": "2018-11-17T08:13:56.000000Z",
+            "level": "PANIC",
+            "pid": 768,
+            "user": "postgres",
+            "database": "postgres",
+            "message": "could not write to file",
+        },
+        note="PANIC",
+    ),
+    Sample(message="\tFROM pg_catalog.pg_database d", expected=None, note="a lone continuation line"),
+    Sample(message="postgres: this is not a log line", expected=None, note="garbage"),
+    Sample(message="", expected=None, note="empty line"),
+    Sample(message="2026-11-26 12:00:00 UTC [1] LOG: one space only", expected=None, note="not PostgreSQL's"),
+)
+
+POSTGRES_METRICS_VRL = r"""
+ts = timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")
+kind = null
+value = null
+if exists(.counter.value) {
+  kind = "counter"
+  value = .counter.value
+} else if exists(.gauge.value) {
+  kind = "gauge"
+  value = .gauge.value
+} else {
+  abort
+}
+tags = object(.tags) ?? {}
+event = {
+  "type": "postgres_metrics",
+  "host": string(tags.host) ?? string(.host) ?? "unknown",
+  "timestamp": format_timestamp!(ts, "%Y-%m-%dT%H:%M:%S%.6fZ", timezone: "UTC"),
+  "name": string!(.name),
+  "db": tags.db,
+  "kind": kind,
+  "value": to_float!(value)
+}
+. = compact(event, string: false)
+"""
+
+
+def _metric(name: str, kind: str, value: float, db: str | None = "app") -> Sample:
+    tags = {"host": "db-1", "endpoint": "postgresql://postgres@localhost:5432/postgres"}
+    if db is not None:
+        tags["db"] = db
+    expected = {
+        "type": "postgres_metrics",
+        "host": "db-1",
+        "timestamp": "2026-11-26T12:00:00.000000Z",
+        "name": name,
+        "kind": kind,
+        "value": value,
+    }
+    if db is not None:
+        expected["db"] = db
+    return Sample(
+        input={
+            "name": name,
+            "namespace": "postgresql",
+            "tags": tags,
+            "kind": "absolute",
+            kind: {"value": value},
+            "timestamp": "2026-11-26T12:00:00Z",
+        },
+        expected=expected,
+        note=name,
+    )
+
+
+POSTGRES_METRICS_SAMPLES = (
+    _metric("pg_stat_database_numbackends", "gauge", 7.0),
+    _metric("pg_stat_database_xact_commit_total", "counter", 42.0),
+    _metric("pg_stat_database_xact_rollback_total", "counter", 3.0),
+    _metric("pg_stat_database_blks_hit_total", "counter", 99000.0),
+    _metric("pg_stat_database_blks_read_total", "counter", 1000.0),
+    _metric("pg_stat_database_deadlocks_total", "counter", 0.0),
+    _metric("up", "gauge", 1.0, db=None),
+    Sample(
+        input={
+            "name": "pg_stat_database_numbackends",
+            "tags": {"host": "db-1"},
+            "timestamp": "2026-11-26T12:00:00Z",
+        },
+        expected=None,
+        note="neither counter nor gauge",
+    ),
+)
+
+POSTGRES_TABLE = Table(
+    name="postgres",
+    description="PostgreSQL server log records: errors, FATALs, slow statements.",
+    columns=(
+        Column("host", "VARCHAR", dimension=True),
+        Column("level", "VARCHAR", dimension=True, description="LOG, ERROR, FATAL, PANIC, STATEMENT…"),
+        Column("database", "VARCHAR", dimension=True),
+        Column("user", "VARCHAR", dimension=True),
+        Column("pid", "BIGINT", description="server process id"),
+        Column("duration", "DOUBLE", description="seconds, from 'duration: … ms'"),
+        Column("statement", "VARCHAR", description="the SQL text"),
+        Column("message", "VARCHAR"),
+    ),
+)
+
+POSTGRES_METRICS_TABLE = Table(
+    name="postgres_metrics",
+    description="Vector's postgresql_metrics: connections, commits, rollbacks, cache, deadlocks.",
+    columns=(
+        Column("host", "VARCHAR", dimension=True),
+        Column("name", "VARCHAR", dimension=True, description="Vector's metric name"),
+        Column("db", "VARCHAR", dimension=True),
+        Column("kind", "VARCHAR", dimension=True, description="counter (only grows) or gauge"),
+        Column("value", "DOUBLE"),
+    ),
+)
+
+#: a record starts with its timestamp; the lines of a multi-line statement do not
+POSTGRES_MULTILINE = Multiline(
+    start_pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+    condition_pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+    mode="halt_before",
+    timeout_ms=1000,
+)
+
+SERVICE = Service(
+    name="postgres",
+    title="PostgreSQL",
+    sources=(
+        Source(
+            id="postgres_logs",
+            kind="file",
+            parser="postgres",
+            options={"include": "{log}", "read_from": "end"},
+            multiline=POSTGRES_MULTILINE,
+        ),
+        Source(
+            id="postgres_metrics",
+            kind="postgresql_metrics",
+            parser="postgres_metrics",
+            options={"endpoints": ["{metrics_endpoint}"]},
+        ),
+    ),
+    parsers=(
+        Parser(id="postgres", vrl=POSTGRES_VRL, samples=POSTGRES_SAMPLES),
+        Parser(
+            id="postgres_metrics",
+            vrl=POSTGRES_METRICS_VRL,
+            samples=POSTGRES_METRICS_SAMPLES,
+            metrics=True,
+        ),
+    ),
+    tables=(POSTGRES_TABLE, POSTGRES_METRICS_TABLE),
+    settings=(
+        Setting(
+            key="log",
+            prompt="PostgreSQL log files to follow",
+            default=["/var/log/postgresql/postgresql-*-main.log"],
+            kind="list",
+        ),
+        Setting(
+            key="metrics_endpoint",
+            prompt="PostgreSQL URL for metrics (empty: no metrics)",
+            default="",
+            kind="url",
+        ),
+    ),
+    red=(
+        Red(table="postgres", level="level", error_levels=("ERROR", "FATAL", "PANIC"), duration="duration"),
+    ),
+    alert_events=(
+        AlertEvent(
+            name="postgres_fatal",
+            table="postgres",
+            where="level IN ('FATAL', 'PANIC')",
+            match={"level": ("FATAL", "PANIC")},
+            summary="PostgreSQL {{level}} on {{host}}: {{message}}",
+            severity="critical",
+        ),
+        AlertEvent(
+            name="postgres_error",
+            table="postgres",
+            where="level = 'ERROR'",
+            match={"level": ("ERROR",)},
+            summary="PostgreSQL ERROR on {{host}}: {{message}}",
+            severity="warning",
+        ),
+    ),
+    server_config=(
+        "log_line_prefix = '%m [%p] %q%u@%d '\n"
+        "log_min_duration_statement = 500   # ms: slower statements are logged with their duration\n"
+        "log_timezone = 'UTC'"
+    ),
+    server_config_help="Add to postgresql.conf (or a file in conf.d/) and reload PostgreSQL.",
+)
