@@ -115,7 +115,7 @@ def remap(inputs: list[str], vrl: str) -> dict[str, Any]:
     return {
         "type": "remap",
         "inputs": inputs,
-        "source": vrl,
+        "source": vrl.strip() + "\n",
         "drop_on_error": True,
         "drop_on_abort": True,
         "reroute_dropped": True,
@@ -197,7 +197,7 @@ def render(config: Config, data_dir: str = DEFAULT_DATA_DIR) -> dict[str, Any]:
     transforms[PARSE_ERRORS] = {
         "type": "remap",
         "inputs": [f"{component}.dropped" for component in parsed],
-        "source": PARSE_ERROR_VRL,
+        "source": PARSE_ERROR_VRL.strip() + "\n",
     }
     sink_id, sink_component = sink(config, [*parsed, PARSE_ERRORS])
     return {
