@@ -12,6 +12,7 @@ import typer
 
 COMMAND_MODULES = (
     "dendro.vector.commands",  # configure, check
+    "dendro.exporter.commands",  # exporter
 )
 
 app = typer.Typer(
