@@ -1,0 +1,153 @@
+"""``dendro configure`` and ``dendro check`` through the real CLI (typer's CliRunner)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from dendro.cli import app
+from dendro.services import BUILTIN
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _invoke(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+@pytest.mark.parametrize("service", BUILTIN)
+@pytest.mark.parametrize("backend", ["local", "aws"])
+def test_configure_yes_then_check_passes(service: str, backend: str, tmp_path: Path) -> None:
+    result = _invoke("configure", "--yes", "--backend", backend, "--service", service)
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((tmp_path / "dendro.yaml").read_text())
+    assert list(config["services"]) == [service] and config["backend"] == backend
+    assert yaml.safe_load((tmp_path / "vector.yaml").read_text())["sinks"]
+    checked = _invoke("check")
+    assert checked.exit_code == 0, checked.output
+    assert "0 failed" in checked.output
+
+
+def test_issue_command_line(tmp_path: Path) -> None:
+    args = ["--service", "nginx", "--service", "postgres", "--service", "mysql", "--service", "host"]
+    result = _invoke("configure", "--yes", "--backend", "local", *args)
+    assert result.exit_code == 0, result.output
+    assert "log_format" in result.output  # what to add to nginx's config for durations
+    checked = _invoke("check")
+    assert checked.exit_code == 0, checked.output
+    sources = yaml.safe_load((tmp_path / "vector.yaml").read_text())["sources"]
+    assert "host_metrics" in sources
+
+
+def test_configure_flags_and_custom_app(tmp_path: Path) -> None:
+    result = _invoke(
+        "configure", "--yes", "--backend", "aws", "--pipeline", "shop", "--region", "eu-west-1",
+        "--service", "syslog", "--custom", r"billing:/var/log/billing.log:^(?P<level>\w+): (?P<message>.*)$",
+        "--config", "conf/dendro.yaml", "--vector-out", "conf/vector.yaml",
+    )  # fmt: skip
+    assert result.exit_code == 1  # conf/ does not exist
+    (tmp_path / "conf").mkdir()
+    result = _invoke(
+        "configure", "--yes", "--backend", "aws", "--pipeline", "shop", "--region", "eu-west-1",
+        "--service", "syslog", "--custom", r"billing:/var/log/billing.log:^(?P<level>\w+): (?P<message>.*)$",
+        "--config", "conf/dendro.yaml", "--vector-out", "conf/vector.yaml",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((tmp_path / "conf/dendro.yaml").read_text())
+    assert config["custom"][0]["regex"] == r"^(?P<level>\w+): (?P<message>.*)$"
+    vector = yaml.safe_load((tmp_path / "conf/vector.yaml").read_text())
+    assert vector["sinks"]["dendro_firehose"]["stream_name"] == "shop"
+    assert vector["sources"]["custom_billing"]["include"] == ["/var/log/billing.log"]
+    checked = _invoke("check", "--config", "conf/dendro.yaml", "--vector", "conf/vector.yaml")
+    assert checked.exit_code == 0, checked.output
+
+
+def test_configure_keeps_what_it_does_not_ask(tmp_path: Path) -> None:
+    (tmp_path / "dendro.yaml").write_text(
+        "services:\n  syslog: {paths: [/var/log/messages]}\nexporter: {port: 9999}\n"
+    )
+    result = _invoke("configure", "--yes", "--service", "syslog", "--service", "host")
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((tmp_path / "dendro.yaml").read_text())
+    assert config["services"]["syslog"] == {"paths": ["/var/log/messages"]}
+    assert config["exporter"]["port"] == 9999
+
+
+def test_unknown_service_is_a_clear_error(tmp_path: Path) -> None:
+    result = _invoke("configure", "--yes", "--service", "redis")
+    assert result.exit_code == 1
+    assert "unknown service" in result.output and "redis" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "dendro.yaml").exists()
+
+
+def test_nothing_selected_is_a_clear_error() -> None:
+    result = _invoke("configure", "--yes")
+    assert result.exit_code == 1 and "--service" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("services:\n  syslog: {paths: 3}\n", "services.syslog.paths"),
+        ("services: [syslog]\nbackend: gcp\n", "backend"),
+        ("services: [syslog]\nexporter: {port: high}\n", "exporter.port"),
+        ("services:\n  nosuch: {}\n", "services.nosuch"),
+    ],
+)
+def test_invalid_config_is_one_line_naming_the_key(text: str, key: str, tmp_path: Path) -> None:
+    (tmp_path / "dendro.yaml").write_text(text)
+    result = _invoke("check")
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1, message
+    assert key in message
+    assert "Traceback" not in message
+
+
+def test_missing_config_says_what_to_do() -> None:
+    result = _invoke("check")
+    assert result.exit_code == 1 and "dendro configure" in result.output
+
+
+LINE = "Nov 26 12:00:00 db-1 cron[9]: ran"
+
+
+def test_failing_user_sample_fails_check_with_a_diff(tmp_path: Path) -> None:
+    assert _invoke("configure", "--yes", "--service", "syslog").exit_code == 0
+    config = yaml.safe_load((tmp_path / "dendro.yaml").read_text())
+    config["samples_file"] = "samples.yaml"
+    (tmp_path / "dendro.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "samples.yaml").write_text(
+        yaml.safe_dump(
+            [
+                {"service": "syslog", "message": LINE, "expected": {"program": "cron"}},
+                {"service": "syslog", "message": LINE, "expected": {"pid": 10}},
+                {"service": "syslog", "message": "not syslog", "expected": None},
+            ]
+        )
+    )
+    result = _invoke("check")
+    assert result.exit_code == 1
+    assert "1 failed" in result.output
+    assert "pid: expected 10, got 9" in result.output
+
+
+def test_samples_file_errors_are_one_message(tmp_path: Path) -> None:
+    assert _invoke("configure", "--yes", "--service", "syslog").exit_code == 0
+    config = yaml.safe_load((tmp_path / "dendro.yaml").read_text())
+    config["samples_file"] = "samples.yaml"
+    (tmp_path / "dendro.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "samples.yaml").write_text(yaml.safe_dump([{"service": "nginx", "message": "x"}]))
+    result = _invoke("check")
+    assert result.exit_code == 1
+    assert "samples_file[0].service" in result.output and "Traceback" not in result.output
