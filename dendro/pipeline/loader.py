@@ -54,6 +54,8 @@ class Settings:
     topic_arn: str | None = None
     max_inflight: int = DEFAULT_MAX_INFLIGHT
     timestream_endpoint: str | None = None
+    #: table → (service, Red) for the aggregates; None: the exporter module reads the catalog
+    reds: Mapping[str, Any] | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -216,7 +218,10 @@ class Loader:
         out_bucket = self.settings.bucket or bucket
         body = self.s3.get_object(Bucket=bucket, Key=key)["Body"]
         backoff = self.backoff or Backoff(deadline=seconds_left)
-        builder = AggregateBuilder(self.settings.tables)
+        if self.settings.reds is None:
+            builder = AggregateBuilder(self.settings.tables)
+        else:
+            builder = AggregateBuilder(self.settings.tables, self.settings.reds)
         alerts = AlertCollector(self.settings.alert_rules, bucket, key)
         rejected = RejectedSink(key)
         try:
