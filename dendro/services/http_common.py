@@ -172,7 +172,7 @@ ts = timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")
   "kind": kind,
   "endpoint": endpoint,
   "state": string(tags.state) ?? string(tags.type) ?? null,
-  "value": to_float!(value)
+  "value": float(value) ?? to_float(int!(value))
 }}
 """
 
