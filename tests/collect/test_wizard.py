@@ -1,0 +1,74 @@
+"""The interactive ``dendro configure`` questions, answered by a script instead of a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import questionary
+import yaml
+
+from dendro.config import ConfigError
+from dendro.vector import configure, wizard
+
+
+class _Scripted:
+    def __init__(self, answers: Iterator[Any], prompts: list[str], message: str) -> None:
+        self.answers, self.message = answers, message
+        prompts.append(message)
+
+    def ask(self) -> Any:
+        return next(self.answers)
+
+
+def _script(monkeypatch: pytest.MonkeyPatch, answers: list[Any]) -> list[str]:
+    prompts: list[str] = []
+    feed = iter(answers)
+    for name in ("checkbox", "text", "select", "confirm"):
+        monkeypatch.setattr(questionary, name, lambda message, *a, **k: _Scripted(feed, prompts, message))
+    return prompts
+
+
+def test_wizard_asks_each_setting_then_the_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    prompts = _script(
+        monkeypatch,
+        [
+            ["syslog", "host", "custom"],
+            "/var/log/syslog, /var/log/auth.log",  # syslog paths
+            "cpu, memory",  # host collectors
+            "30",  # scrape interval
+            "billing",
+            "/var/log/billing.log",
+            "a regex",
+            r"^(?P<level>\w+) (?P<message>.*)$",
+            False,  # no other application
+            "aws",
+            "eu-west-1",
+            "shop",
+        ],
+    )
+    answers = wizard.ask()
+    assert any("Syslog files" in p for p in prompts)
+    assert answers.services == {
+        "syslog": {"paths": ["/var/log/syslog", "/var/log/auth.log"]},
+        "host": {"collectors": ["cpu", "memory"], "scrape_interval_secs": 30},
+    }
+    regex = r"^(?P<level>\w+) (?P<message>.*)$"
+    assert answers.custom == [{"name": "billing", "path": "/var/log/billing.log", "regex": regex}]
+    assert (answers.backend, answers.region, answers.pipeline) == ("aws", "eu-west-1", "shop")
+    config = configure.build_config(answers, tmp_path / "dendro.yaml")
+    configure.write(config, tmp_path / "dendro.yaml", tmp_path / "vector.yaml")
+    vector = yaml.safe_load((tmp_path / "vector.yaml").read_text())
+    assert vector["sources"]["host_metrics"]["scrape_interval_secs"] == 30
+    assert vector["sinks"]["dendro_firehose"]["region"] == "eu-west-1"
+
+
+def test_wizard_ctrl_c_and_empty_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    _script(monkeypatch, [None])
+    with pytest.raises(wizard.Cancelled):
+        wizard.ask()
+    _script(monkeypatch, [[]])
+    with pytest.raises(ConfigError, match="nothing selected"):
+        wizard.ask()
