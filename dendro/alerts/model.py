@@ -99,7 +99,7 @@ def settings(config: Config) -> AlertSettings:
         raise AlertConfigError(f"alerts.emails: expected a list of email addresses, got {emails!r}")
     topic = raw.get("sns_topic_arn")
     if topic is not None and not _string("alerts.sns_topic_arn", topic).startswith("arn:"):
-        raise AlertConfigError(f"alerts.sns_topic_arn: expected an SNS topic ARN (arn:aws:sns:…), got {topic!r}")
+        raise AlertConfigError(f"alerts.sns_topic_arn: expected an SNS topic ARN (arn:aws:sns:…): {topic}")
     runbook = raw.get("runbook_url")
     if runbook is not None:
         _check_pattern("alerts.runbook_url", _string("alerts.runbook_url", runbook))
@@ -161,7 +161,7 @@ def _apply_rule(key: str, rule: Rule, raw: Any) -> Rule:
     if isinstance(raw, bool):
         return replace(rule, enabled=raw)
     if not isinstance(raw, Mapping):
-        raise AlertConfigError(f"{key}: rule {rule.name}: expected a mapping of settings or false, got {raw!r}")
+        raise AlertConfigError(f"{key}: rule {rule.name}: expected a mapping of settings, or false")
     changes: dict[str, Any] = {}
     for name, value in raw.items():
         where = f"{key}.{name}: rule {rule.name}"
@@ -242,7 +242,8 @@ def _labels(value: Any) -> tuple[tuple[str, str], ...]:
     labels = []
     for name, text in value.items():
         if not isinstance(name, str) or not LABEL_RE.match(name) or name in RESERVED_LABELS:
-            raise ValueError(f"{name!r} is not a label name Dendro leaves free ({', '.join(RESERVED_LABELS)} are set)")
+            reserved = ", ".join(RESERVED_LABELS)
+            raise ValueError(f"{name!r} is not a label name Dendro leaves free ({reserved} are set)")
         if not isinstance(text, str | int | float) or isinstance(text, bool):
             raise ValueError(f"label {name}: expected a string, got {text!r}")
         labels.append((name, str(text)))

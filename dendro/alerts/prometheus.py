@@ -36,8 +36,8 @@ def alerting_rule(rule: Rule) -> dict[str, Any] | None:
     entry: dict[str, Any] = {"alert": rule.name, "expr": q.alert_expr}
     if rule.for_s:
         entry["for"] = format_duration(rule.for_s)
-    entry["labels"] = templates.labels(rule)
-    entry["annotations"] = templates.annotations(rule, "prometheus")
+    entry["labels"] = templates.labels_of(rule)
+    entry["annotations"] = templates.annotations_of(rule, "prometheus")
     return entry
 
 

@@ -52,7 +52,9 @@ class Query:
 
 
 def _sel(**labels: str) -> str:
-    return "{" + ", ".join(f'{k}="{v}"' if not v.startswith("~") else f'{k}=~"{v[1:]}"' for k, v in labels.items()) + "}"
+    """A label selector; a value starting with ``~`` is a regex match."""
+    matchers = [f'{k}=~"{v[1:]}"' if v.startswith("~") else f'{k}="{v}"' for k, v in labels.items()]
+    return "{" + ", ".join(matchers) + "}"
 
 
 # --- recording rules --------------------------------------------------------------------------
@@ -100,7 +102,8 @@ def baseline(metric: str, window_s: int) -> tuple[Recording, Recording]:
 def _error_ratio(rule: Rule) -> Query:
     s = _sel(service=rule.service)
     inline = f"{_errors(rule.service)} / {_requests(s)}"
-    return Query(f"{ERROR_RATIO}{s}", inline, ">", rule.metric_threshold, (REC_REQUESTS, REC_ERRORS, REC_RATIO))
+    records = (REC_REQUESTS, REC_ERRORS, REC_RATIO)
+    return Query(f"{ERROR_RATIO}{s}", inline, ">", rule.metric_threshold, records)
 
 
 def _latency(rule: Rule) -> Query:
@@ -135,7 +138,8 @@ def _anomaly(rule: Rule, latency: bool) -> Query:
 def _log_events(rule: Rule) -> Query:
     levels = "|".join(rule.levels)
     w = format_duration(rule.window_s)
-    expr = f"sum by (service, host, level) (increase({names.DB_ERRORS}{_sel(service=rule.service, level='~' + levels)}[{w}]))"
+    selector = _sel(service=rule.service, level="~" + levels)
+    expr = f"sum by (service, host, level) (increase({names.DB_ERRORS}{selector}[{w}]))"
     return Query(expr, expr, ">", rule.threshold)
 
 
@@ -149,7 +153,8 @@ def _gauge(metric: str, rule: Rule) -> Query:
 
 
 def _forecast(rule: Rule) -> Query:
-    expr = f"predict_linear({names.HOST_FILESYSTEM_FREE}[{format_duration(rule.window_s)}], {rule.threshold:g})"
+    lookback = format_duration(rule.window_s)
+    expr = f"predict_linear({names.HOST_FILESYSTEM_FREE}[{lookback}], {rule.threshold:g})"
     return Query(expr, expr, "<", 0.0)
 
 

@@ -44,7 +44,7 @@ def render(text: str, rule: Rule, target: Target) -> str:
     return _PLACEHOLDER.sub(fill, text)
 
 
-def annotations(rule: Rule, target: Target) -> dict[str, str]:
+def annotations_of(rule: Rule, target: Target) -> dict[str, str]:
     result = {
         "summary": render(rule.summary, rule, target),
         "description": render(rule.description, rule, target),
@@ -54,5 +54,5 @@ def annotations(rule: Rule, target: Target) -> dict[str, str]:
     return result
 
 
-def labels(rule: Rule) -> dict[str, str]:
+def labels_of(rule: Rule) -> dict[str, str]:
     return {"severity": rule.severity, "service": rule.service, **dict(rule.labels)}
