@@ -48,7 +48,7 @@ ACCESS_RE = (
     f'"(?P<request>{QUOTED})" '
     r"(?P<status>[0-9]{3}) (?P<bytes>[0-9]+|-)"
     f'(?: "(?P<referer>{QUOTED})" "(?P<agent>{QUOTED})")?(?: "{QUOTED}")*'
-    r"(?: (?P<duration>[0-9]+|-))?\s*$"
+    r"(?: (?P<duration>[0-9]+(?:\.[0-9]+)?|-))?\s*$"
 )
 # mod_ssl's ssl_request_log: %t %h %{SSL_PROTOCOL}x %{SSL_CIPHER}x "%r" %b
 SSL_REQUEST_RE = (
@@ -72,7 +72,11 @@ if referer != null { referer = replace(string!(referer), r'\\(["\\])', "$1") }
 agent = m.agent
 if agent != null { agent = replace(string!(agent), r'\\(["\\])', "$1") }
 secs = null
-if m.duration != null && m.duration != "-" { secs = to_int!(m.duration) / 1000000 }
+# %D is whole microseconds; a decimal number (a custom format) is taken as seconds
+if m.duration != null && m.duration != "-" {
+  secs = to_float!(m.duration)
+  if !contains(string!(m.duration), ".") { secs = secs / 1000000 }
+}
 """
     + access_event_vrl("apache_access")
 )
@@ -206,6 +210,12 @@ ACCESS_SAMPLES = (
         expected=_access(method="GET", path="/status", protocol="HTTP/1.1", status=200, bytes=612,
                          client_ip="monitoring-server", user_agent="check_http"),
         note="HostnameLookups on, trailing extra field",
+    ),
+    Sample(
+        message=f'192.0.2.1 - - {D} "GET /f HTTP/1.1" 200 1 "-" "-" 0.250',
+        expected=_access(method="GET", path="/f", protocol="HTTP/1.1", status=200, bytes=1, duration=0.25,
+                         client_ip="192.0.2.1"),
+        note="a decimal last field is seconds (custom formats)",
     ),
     Sample(message="GET /index.html 200", expected=None, note="garbage: parse_error"),
     Sample(message="", expected=None, note="empty line: parse_error"),
