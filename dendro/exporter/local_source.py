@@ -19,7 +19,6 @@ of hosts. SQL is in Dendro's Timestream dialect (the local store translates it).
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -177,7 +176,16 @@ class LocalSource:
         self.late = LateTracker(self.watermark_ms)
 
     def _settled_ms(self) -> int:
-        return math.floor((self.clock() - self.delay) * 1000)
+        # whole milliseconds, rounded (not floored) so that a clock at k ms is exactly k ms
+        return round(self.clock() * 1000) - round(self.delay * 1000)
+
+    def _tables(self) -> list[str]:
+        try:
+            existing = self.store.tables()
+        except Exception:
+            self.usage(errors=1)
+            raise
+        return [name for name in existing if name in self.roles and name not in SKIPPED_TABLES]
 
     def _query(self, sql: str) -> QueryResult:
         try:
@@ -192,7 +200,7 @@ class LocalSource:
         start, end = self.watermark_ms, self._settled_ms()
         if end <= start:
             return PollResult(Aggregate(), Counter(), start / 1000)
-        present = [name for name in self.store.tables() if name in self.roles and name not in SKIPPED_TABLES]
+        present = self._tables()
         aggregate = Aggregate()
         counted: Counter[tuple[str, int]] = Counter()
         for name in present:
