@@ -77,7 +77,7 @@ def vrl_rows(document: Mapping[str, Any]) -> list[Row]:
     for cid, component in (document.get("transforms") or {}).items():
         if component.get("type") != "remap":
             continue
-        error = runner.compile_error(str(component.get("source", "")))
+        error = runner.compile_error(render.unescape(str(component.get("source", ""))))
         rows.append(Row("vrl", cid, error is None, _first_lines(error) if error else "compiles"))
     return rows
 

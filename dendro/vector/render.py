@@ -62,6 +62,23 @@ if node == "" {{ node = "unknown" }}
 """
 
 
+def escape(value: Any) -> Any:
+    """Every ``$`` doubled: Vector reads ``$NAME`` / ``${NAME}`` anywhere in its config file as an
+    environment variable and ``$$`` as a literal ``$`` (VRL regexes end in ``$``)."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {key: escape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [escape(item) for item in value]
+    return value
+
+
+def unescape(text: str) -> str:
+    """A string of the config as Vector sees it after interpolation (``$$`` is ``$``)."""
+    return text.replace("$$", "$")
+
+
 class SettingMissing(Exception):
     """A source's option names a setting whose value is empty: the source is left out."""
 
@@ -142,6 +159,10 @@ def _agent(sources: dict[str, Any], transforms: dict[str, Any]) -> None:
     transforms["dendro_agent_parse"] = remap(["dendro_agent_to_log"], AGENT_VRL)
 
 
+def token_reference(config: Config) -> str:
+    return "${" + config.local.token_env + "}"
+
+
 def sink(config: Config, inputs: list[str]) -> tuple[str, dict[str, Any]]:
     """The sink of the configured backend."""
     if config.backend == "aws":
@@ -164,7 +185,8 @@ def sink(config: Config, inputs: list[str]) -> tuple[str, dict[str, Any]]:
         "encoding": {"codec": "json"},
         "framing": {"method": "newline_delimited"},
         "compression": "gzip",
-        "auth": {"strategy": "bearer", "token": "${" + config.local.token_env + "}"},
+        # Vector reads the token from the environment: the file only names the variable
+        "auth": {"strategy": "bearer", "token": token_reference(config)},
         "batch": {"max_bytes": max_bytes, "timeout_secs": 1},
         # retries never give up (Vector's default attempts); the disk buffer holds events meanwhile
         "request": {"retry_initial_backoff_secs": 1, "retry_max_duration_secs": 60, "timeout_secs": 60},
@@ -200,13 +222,18 @@ def render(config: Config, data_dir: str = DEFAULT_DATA_DIR) -> dict[str, Any]:
         "source": PARSE_ERROR_VRL.strip() + "\n",
     }
     sink_id, sink_component = sink(config, [*parsed, PARSE_ERRORS])
-    return {
-        "data_dir": data_dir,
-        "api": {"enabled": False},
-        "sources": sources,
-        "transforms": transforms,
-        "sinks": {sink_id: sink_component},
-    }
+    document: dict[str, Any] = escape(
+        {
+            "data_dir": data_dir,
+            "api": {"enabled": False},
+            "sources": sources,
+            "transforms": transforms,
+            "sinks": {sink_id: sink_component},
+        }
+    )
+    if config.backend == "local":  # the one reference escape() must leave alone
+        document["sinks"][sink_id]["auth"]["token"] = token_reference(config)
+    return document
 
 
 class _Dumper(yaml.SafeDumper):

@@ -52,7 +52,8 @@ def test_every_combination_is_a_sound_vector_config(backend: str, services: list
     assert document["api"] == {"enabled": False}
     assert check.topology_errors(document) == []
     for cid, transform in _remaps(document).items():
-        assert runner.compile_error(transform["source"]) is None, cid
+        assert runner.compile_error(render.unescape(transform["source"])) is None, cid
+        assert re.search(r"(?<!\$)\$(?!\$)", transform["source"].replace("$$", "")) is None, cid
     # every parsed stream reaches the sink, and every remap but parse_errors reroutes what it drops
     (sink,) = document["sinks"].values()
     parsers = [cid for cid in _remaps(document) if cid != "parse_errors"]
@@ -70,6 +71,19 @@ def test_every_combination_is_a_sound_vector_config(backend: str, services: list
                     assert document["sources"][source.id]["read_from"] in ("beginning", "end")
                     assert document["sources"][source.id]["include"]
     _assert_no_secret(text)
+
+
+def test_dollar_signs_reach_vector_literally() -> None:
+    """Vector interpolates $NAME anywhere in its file; a regex's "$" must survive as "$$"."""
+    config = config_module.from_dict(
+        {"services": ["syslog"], "custom": [{"name": "jobs", "path": "/x", "regex": r"^(?P<job>\w+)$x$"}]}
+    )
+    text = render.to_yaml(config)
+    document = yaml.safe_load(text)
+    source = document["transforms"]["custom_jobs_parse"]["source"]
+    assert r"(?P<job>\w+)$$x$$" in source
+    assert r"(?P<job>\w+)$x$" in render.unescape(source)
+    assert re.findall(r"(?<!\$)\$\{[A-Z_]+\}", text) == ["${DENDRO_INGEST_TOKEN}"]
 
 
 def _assert_no_secret(text: str) -> None:
