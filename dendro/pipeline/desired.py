@@ -44,12 +44,25 @@ def emails_of(config: Config, extra: Sequence[str] = ()) -> tuple[str, ...]:
 
 def environment(config: Config, names: Names) -> dict[str, str]:
     """The loader's environment (documented in docs/loader.md)."""
-    return {
+    env = {
         "DENDRO_DATABASE": names.database,
         "DENDRO_BUCKET": names.bucket,
         "DENDRO_SNS_TOPIC_ARN": names.topic_arn,
         "DENDRO_TABLES": ",".join(sorted(config.tables())),
     }
+    custom_names = {app.name for app in config.custom}
+    custom = [
+        {
+            "name": table.name,
+            "columns": [{"name": c.name, "type": c.type, "dimension": c.dimension} for c in table.columns],
+        }
+        for service in config.enabled_services()
+        if service.name in custom_names
+        for table in service.tables
+    ]
+    if custom:
+        env["DENDRO_CUSTOM_TABLES"] = json.dumps(custom, sort_keys=True, separators=(",", ":"))
+    return env
 
 
 def _alerts(config: Config, names: Names, log_group: LogGroup, topic: Topic) -> list[Resource]:

@@ -286,6 +286,7 @@ class APICall:
     output_path: tuple[str, ...] = ()
     retry_while_role_propagates: bool = False
     secret_output: bool = False  # the stored value is a secret: never displayed nor logged
+    missing_ok: bool = False  # a delete whose target is already gone has done its job
 
 
 @dataclass(frozen=True)

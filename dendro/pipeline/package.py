@@ -25,6 +25,15 @@ RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
+def _dynamic_imports(module: str) -> list[str]:
+    """Modules a package imports by name at run time (``importlib``), invisible to ``ast``."""
+    if module == "dendro.services":  # catalog() imports every built-in integration by name
+        from dendro.services import BUILTIN
+
+        return [f"dendro.services.{name}" for name in BUILTIN if _is_module(f"dendro.services.{name}")]
+    return []
+
+
 def _source_path(module: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
@@ -71,6 +80,7 @@ def modules_of(entry: str = ENTRY) -> dict[str, Path]:
         seen[module] = path
         parts = module.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # parent packages
+        todo.extend(_dynamic_imports(module))
         for name in sorted(_imports(module, path)):
             top = name.split(".")[0]
             if top == "dendro":

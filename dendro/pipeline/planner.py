@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -120,7 +120,9 @@ class Planner:
             steps = self._steps[type(resource)](resource)
             calls = [s for s in steps if isinstance(s, APICall | WaitFor)]
             if calls:
-                action = "create" if resource.label in self._created else "update"
+                action: Literal["create", "update"] = (
+                    "create" if resource.label in self._created else "update"
+                )
                 changes.append(Change(action, resource.label, "; ".join(c.description for c in calls[:1])))
             instructions.extend(steps)
         if not any(isinstance(i, APICall | WaitFor) for i in instructions):
@@ -586,7 +588,7 @@ class Planner:
             ("ResourceNotFoundException",),
             DeliveryStreamName=stream.name,
         )
-        create = [
+        create: list[Instruction] = [
             self._call(
                 stream,
                 "firehose",
