@@ -13,6 +13,7 @@ import typer
 COMMAND_MODULES = (
     "dendro.vector.commands",  # configure, check
     "dendro.exporter.commands",  # exporter
+    "dendro.pipeline.commands",  # deploy, list, teardown (AWS)
 )
 
 app = typer.Typer(
