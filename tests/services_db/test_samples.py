@@ -1,0 +1,81 @@
+"""Every sample of the database services, run on Vector's VRL engine, gives its expected event."""
+
+from __future__ import annotations
+
+import pytest
+
+from dendro.services import mysql, postgres
+from dendro.services.base import Parser, Sample, Service
+from dendro.services.runner import compile_error, run
+from dendro.store.schema import table_for, to_row
+
+SERVICES: tuple[Service, ...] = (postgres.SERVICE, mysql.SERVICE)
+CASES = [
+    pytest.param(parser, sample, id=f"{parser.id}:{index}:{sample.note}")
+    for service in SERVICES
+    for parser in service.parsers
+    for index, sample in enumerate(parser.samples)
+]
+
+
+@pytest.mark.parametrize("parser", [p for s in SERVICES for p in s.parsers], ids=lambda p: p.id)
+def test_every_program_compiles(parser: Parser) -> None:
+    assert compile_error(parser.vrl) is None
+
+
+@pytest.mark.parametrize(("parser", "sample"), CASES)
+def test_sample(parser: Parser, sample: Sample) -> None:
+    event = run(parser, sample.input_event())
+    if sample.expected is None:
+        assert event["type"] == "parse_error"
+        assert event["message"] == sample.input_event().get("message", "")
+        assert event["source"] == parser.id
+    else:
+        assert event == sample.expected
+
+
+@pytest.mark.parametrize(("parser", "sample"), [c for c in CASES if c.values[1].expected is not None])
+def test_sample_events_fit_their_table(parser: Parser, sample: Sample) -> None:
+    tables = {t.name: t for s in SERVICES for t in s.tables}
+    event = run(parser, sample.input_event())
+    row = to_row(table_for(tables, event), event)
+    assert set(event) - {"type", "timestamp"} <= set(row)
+
+
+def test_parsers_sources_tables_and_settings_agree() -> None:
+    for service in SERVICES:
+        names = {t.name for t in service.tables}
+        for source in service.sources:
+            service.parser(source.parser)
+        for red in service.red:
+            assert red.table in names
+        for alert in service.alert_events:
+            table = service.table(alert.table)
+            for column in alert.match:
+                table.column(column)
+        keys = {s.key for s in service.settings}
+        for source in service.sources:
+            for value in source.options.values():
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, str) and item.startswith("{"):
+                        assert item.strip("{}") in keys
+
+
+def test_red_mappings_and_alerts() -> None:
+    red = {r.table: r for s in SERVICES for r in s.red}
+    assert red["postgres"].error_levels == ("ERROR", "FATAL", "PANIC")
+    assert red["mysql_error"].error_levels == ("Error",) and red["mysql_error"].duration is None
+    assert red["mysql_slow"].duration == "duration"
+    alerts = {a.name: a for s in SERVICES for a in s.alert_events}
+    assert alerts["postgres_fatal"].match == {"level": ("FATAL", "PANIC")}
+    assert alerts["postgres_fatal"].severity == "critical"
+    assert alerts["postgres_error"].severity == "warning"
+    assert alerts["mysql_error"].match == {"level": ("Error",)}
+
+
+def test_unbounded_values_are_not_dimensions() -> None:
+    for service in SERVICES:
+        for table in service.tables:
+            for name in ("statement", "message", "client_ip"):
+                if any(c.name == name for c in table.columns):
+                    assert not table.column(name).dimension, (table.name, name)
