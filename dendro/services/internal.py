@@ -36,8 +36,8 @@ INTERNAL_TABLES = (PARSE_ERROR, AGENT)
 #: turns Vector's internal ``uptime_seconds`` metric (after metric_to_log) into an agent event
 AGENT_VRL = r"""
 .type = "agent"
-.host = to_string(.tags.host) ?? to_string(.host) ?? "unknown"
-.version = to_string(.tags.version) ?? ""
+.host = string(.tags.host) ?? string(.host) ?? "unknown"
+.version = string(.tags.version) ?? ""
 .uptime = to_float!(.gauge.value)
 ts = timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")
 .timestamp = format_timestamp!(ts, "%Y-%m-%dT%H:%M:%S%.6fZ", timezone: "UTC")
