@@ -35,7 +35,8 @@ def access(at: float, host_name: str = "web-1", status: int = 200, duration: flo
             "status": status, "bytes": 10, "duration": duration}
 
 
-def pg(at: float, level: str = "LOG", host_name: str = "db-1", duration: float | None = None) -> dict[str, Any]:
+def pg(at: float, level: str = "LOG", host_name: str = "db-1",
+       duration: float | None = None) -> dict[str, Any]:
     return {"type": "postgres", "host": host_name, "timestamp": stamp(at), "level": level,
             "database": "app", "user": "app", "duration": duration, "message": "statement"}
 

@@ -30,9 +30,11 @@ def test_counts_requests_errors_and_durations_exactly(store: LocalStore) -> None
     clock, state = Clock(), State()
     _, poller = make(store, clock, state)
     store.write([access(T0 + 1, status=200, duration=0.004), access(T0 + 2, status=200, duration=0.3),
-                 access(T0 + 3, status=503, duration=2.0, method="POST"), access(T0 + 4, host_name="web-2", status=404),
+                 access(T0 + 3, status=503, duration=2.0, method="POST"),
+                 access(T0 + 4, host_name="web-2", status=404),
                  access(T0 + 5, status=200, duration=None, method="BREW"),
-                 pg(T0 + 1, "ERROR"), pg(T0 + 2, "LOG", duration=0.2), pg(T0 + 3, "FATAL"), pg(T0 + 4, "ERROR")])
+                 pg(T0 + 1, "ERROR"), pg(T0 + 2, "LOG", duration=0.2), pg(T0 + 3, "FATAL"),
+                 pg(T0 + 4, "ERROR")])
     clock.advance(DELAY + 10)
     assert poller.poll_once()
     data = state.snapshot()

@@ -21,9 +21,9 @@ from dendro.exporter.poller import Poller
 from dendro.exporter.s3_source import S3Source
 from dendro.exporter.server import build_source
 from dendro.exporter.state import Snapshot, State
-from dendro.pipeline.writer import Backoff
 from dendro.pipeline.loader import Loader, Settings
 from dendro.pipeline.records import apply_common
+from dendro.pipeline.writer import Backoff
 from tests.exporter.helpers import SERVICES, T0, Clock, access, local_store, metric, pg, table_roles, tables
 
 REGION = "us-east-1"
@@ -76,6 +76,10 @@ def deliver(aws: dict[str, Any], delivered: float, name: str, events: list[dict[
     return key
 
 
+def s3_poller_of(aws: dict[str, Any], state: State, clock: Clock) -> Poller:
+    return Poller(S3Source(aws["s3"], BUCKET, delay=DELAY, usage=state.record_usage, clock=clock), state, 15)
+
+
 EVENTS = [
     access(T0 + 1, status=200, duration=0.004), access(T0 + 2, status=200, duration=0.3),
     access(T0 + 3, status=503, duration=2.0, method="POST"), access(T0 + 4, host_name="web-2", status=404),
@@ -95,13 +99,13 @@ def comparable(data: Snapshot) -> dict[str, Any]:
     }
 
 
-def test_aggregates_of_the_real_loader_give_the_local_store_s_metrics(aws: dict[str, Any], tmp_path: Path) -> None:
+def test_the_real_loader_s_aggregates_give_the_local_metrics(aws: dict[str, Any], tmp_path: Path) -> None:
     clock, s3_state, local_state = Clock(), State(), State()
-    s3_poller = Poller(S3Source(aws["s3"], BUCKET, delay=DELAY, usage=s3_state.record_usage, clock=clock),
-                       s3_state, 15)
+    s3_poller = s3_poller_of(aws, s3_state, clock)
     store = local_store(tmp_path)
-    local_poller = Poller(LocalSource(store, tables(), table_roles(), delay=DELAY, usage=local_state.record_usage,
-                                      clock=clock), local_state, 15)
+    local = LocalSource(store, tables(), table_roles(), delay=DELAY, usage=local_state.record_usage,
+                        clock=clock)
+    local_poller = Poller(local, local_state, 15)
     deliver(aws, T0 + 30, "a", EVENTS[:6])
     deliver(aws, T0 + 65, "b", EVENTS[6:])
     store.write(EVENTS)
@@ -115,7 +119,7 @@ def test_aggregates_of_the_real_loader_give_the_local_store_s_metrics(aws: dict[
 
 def test_a_reprocessed_object_is_not_counted_twice(aws: dict[str, Any]) -> None:
     clock, state = Clock(), State()
-    poller = Poller(S3Source(aws["s3"], BUCKET, delay=DELAY, usage=state.record_usage, clock=clock), state, 15)
+    poller = s3_poller_of(aws, state, clock)
     key = deliver(aws, T0 + 10, "a", [access(T0 + 5), access(T0 + 6)])
     loader(aws).load_object(BUCKET, key)  # reprocessed before the exporter read it
     clock.advance(DELAY + 20)
@@ -131,7 +135,7 @@ def test_a_reprocessed_object_is_not_counted_twice(aws: dict[str, Any]) -> None:
 
 def test_objects_not_settled_wait_and_late_objects_show_as_late(aws: dict[str, Any]) -> None:
     clock, state = Clock(), State()
-    poller = Poller(S3Source(aws["s3"], BUCKET, delay=DELAY, usage=state.record_usage, clock=clock), state, 15)
+    poller = s3_poller_of(aws, state, clock)
     clock.advance(DELAY + 20)  # settled up to T0 + 20
     deliver(aws, T0 + 30, "fresh", [access(T0 + 25)])
     poller.poll_once()
