@@ -43,7 +43,9 @@ class MariaDBServer:
     def error_log(self) -> Path:
         return self.directory / "error.log"
 
-    def query(self, sql: str, user: str = "root", password: str | None = None) -> subprocess.CompletedProcess[str]:
+    def query(
+        self, sql: str, user: str = "root", password: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``sql`` through the client over TCP; failures are returned, not raised."""
         auth = [f"--password={password}"] if password is not None else []
         return subprocess.run(
@@ -82,7 +84,8 @@ def mariadb_server() -> Iterator[MariaDBServer]:
     process = subprocess.Popen(
         [server, "--no-defaults", f"--datadir={tmp / 'data'}", f"--socket={tmp / 'mysqld.sock'}",
          f"--port={port}", "--bind-address=127.0.0.1", *_user_args(), f"--pid-file={tmp / 'mysqld.pid'}",
-         "--slow-query-log", f"--long-query-time={LONG_QUERY_TIME}", f"--slow-query-log-file={tmp / 'slow.log'}",
+         "--slow-query-log", f"--long-query-time={LONG_QUERY_TIME}",
+         f"--slow-query-log-file={tmp / 'slow.log'}",
          f"--log-error={tmp / 'error.log'}", "--innodb-buffer-pool-size=16M", "--skip-name-resolve"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

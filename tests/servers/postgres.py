@@ -57,7 +57,8 @@ def _as_postgres() -> list[str]:
     """The prefix that runs a program as the postgres user when we are root."""
     if os.geteuid() != 0:
         return []
-    return [require_binary("runuser", "util-linux", "/usr/sbin/runuser", "/sbin/runuser"), "-u", "postgres", "--"]
+    runuser = require_binary("runuser", "util-linux", "/usr/sbin/runuser", "/sbin/runuser")
+    return [runuser, "-u", "postgres", "--"]
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +125,8 @@ def _wait_ready(psql: str, port: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         done = subprocess.run(
-            [psql, "-X", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres", "-c", "SELECT 1"],
+            [psql, "-X", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres",
+             "-c", "SELECT 1"],
             capture_output=True,
             timeout=10,
         )

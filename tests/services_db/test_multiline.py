@@ -15,7 +15,8 @@ def test_no_rule_keeps_every_line() -> None:
 def test_halt_before() -> None:
     rule = Multiline(start_pattern="", condition_pattern="^(INFO|ERROR) ", mode="halt_before")
     lines = ["INFO a", "INFO b", "INFO c", "second", "last", "ERROR d", "ERROR e", "tail"]
-    assert list(records(lines, rule)) == ["INFO a", "INFO b", "INFO c\nsecond\nlast", "ERROR d", "ERROR e\ntail"]
+    expected = ["INFO a", "INFO b", "INFO c\nsecond\nlast", "ERROR d", "ERROR e\ntail"]
+    assert list(records(lines, rule)) == expected
 
 
 def test_continue_through() -> None:
@@ -38,7 +39,8 @@ def test_halt_with() -> None:
 
 def test_lines_before_the_first_record_stand_alone() -> None:
     lines = ["\tcontinued", "2026-11-26 12:00:00 UTC [1] LOG:  a", "\tb"]
-    assert list(records(lines, POSTGRES_MULTILINE)) == ["\tcontinued", "2026-11-26 12:00:00 UTC [1] LOG:  a\n\tb"]
+    expected = ["\tcontinued", "2026-11-26 12:00:00 UTC [1] LOG:  a\n\tb"]
+    assert list(records(lines, POSTGRES_MULTILINE)) == expected
 
 
 def test_mysql_slow_log_records() -> None:

@@ -1,0 +1,122 @@
+"""Real PostgreSQL and MariaDB log lines, cut by the multiline rules and parsed by the catalog's VRL."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from dendro.services import mysql, postgres
+from dendro.services.base import Service
+from dendro.services.multiline import records
+from dendro.services.runner import decode_line, run
+from tests.servers.mariadb import MariaDBServer
+from tests.servers.postgres import PostgresServer
+
+pytestmark = pytest.mark.real
+
+
+def _parse(path: Path, service: Service, source_id: str) -> list[dict]:
+    source = next(s for s in service.sources if s.id == source_id)
+    parser = service.parser(source.parser)
+    lines = [decode_line(raw) for raw in path.read_bytes().split(b"\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [
+        run(parser, {"message": record, "host": "db-1"}, source=source.id)
+        for record in records(lines, source.multiline)
+    ]
+
+
+def _wait_for(path: Path, text: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} never appeared in {path}")
+
+
+def test_postgres_error_fatal_and_slow_statements(postgres_server: PostgresServer) -> None:
+    assert postgres_server.psql("SELECT 1/0").returncode != 0
+    assert postgres_server.psql("SELECT 1", database="dendro_missing_db").returncode != 0
+    assert postgres_server.psql("SELECT pg_sleep(0.3)").returncode == 0
+    multi = "SELECT pg_sleep(0.15),\n       'dendro' AS marker\nWHERE 1 = 1"
+    assert postgres_server.psql(multi).returncode == 0
+    _wait_for(postgres_server.log, "AS marker")
+
+    events = _parse(postgres_server.log, postgres.SERVICE, "postgres_logs")
+    assert [e for e in events if e["type"] == "parse_error"] == []
+    assert all(e["host"] == "db-1" and e["timestamp"].endswith("Z") for e in events)
+
+    errors = [e for e in events if e["level"] == "ERROR"]
+    assert [e["message"] for e in errors] == ["division by zero"]
+    assert errors[0]["user"] == "postgres" and errors[0]["database"] == "postgres" and errors[0]["pid"] > 0
+    statements = [e["statement"] for e in events if e["level"] == "STATEMENT"]
+    assert "SELECT 1/0" in statements
+
+    fatals = [e for e in events if e["level"] == "FATAL"]
+    assert [e["message"] for e in fatals] == ['database "dendro_missing_db" does not exist']
+    assert fatals[0]["database"] == "dendro_missing_db"
+
+    slow = [e for e in events if e.get("duration") is not None]
+    sleep = [e for e in slow if e["statement"] == "SELECT pg_sleep(0.3)"]
+    assert len(sleep) == 1 and sleep[0]["duration"] >= 0.3
+    marked = [e for e in slow if "AS marker" in e["statement"]]
+    assert len(marked) == 1 and marked[0]["duration"] >= 0.15
+    assert marked[0]["statement"] == "SELECT pg_sleep(0.15),\n\t       'dendro' AS marker\n\tWHERE 1 = 1"
+
+
+def test_mariadb_slow_log(mariadb_server: MariaDBServer) -> None:
+    assert mariadb_server.query("SELECT SLEEP(0.3)").returncode == 0
+    multi = "USE mysql; SELECT SLEEP(0.25),\n  'dendro' AS marker FROM user LIMIT 1"
+    assert mariadb_server.query(multi).returncode == 0
+    assert mariadb_server.query("SELECT 1").returncode == 0  # fast: not logged
+    _wait_for(mariadb_server.slow_log, "AS marker")
+
+    events = _parse(mariadb_server.slow_log, mysql.SERVICE, "mysql_slow_logs")
+    slow = [e for e in events if e["type"] == "mysql_slow"]
+    rejected = [e for e in events if e["type"] == "parse_error"]
+    # what does not parse is the start header and the lone "# Time:" markers, never a query
+    for event in rejected:
+        assert event["message"].startswith(("# Time: ", "/")) and "Query_time" not in event["message"]
+    assert [e["statement"] for e in slow] == [
+        "SELECT SLEEP(0.3);",
+        "SELECT SLEEP(0.25),\n  'dendro' AS marker FROM user LIMIT 1;",
+    ]
+    assert slow[0]["duration"] >= 0.3 and slow[1]["duration"] >= 0.25
+    assert slow[0]["user"] == "root" and slow[0]["client_ip"] == "127.0.0.1"
+    assert slow[1]["database"] == "mysql"
+    assert abs(_epoch(slow[0]["timestamp"]) - time.time()) < 120
+
+
+def test_mariadb_error_log(mariadb_server: MariaDBServer) -> None:
+    assert mariadb_server.query("SELECT 1", user="dendro_nobody", password="wrong").returncode != 0
+    _wait_for(mariadb_server.error_log, "dendro_nobody")
+    # an event that fails writes a real [ERROR] line
+    failing_event = (
+        "SET GLOBAL event_scheduler = ON; CREATE DATABASE IF NOT EXISTS dendro_test; "
+        "CREATE EVENT dendro_test.fail ON SCHEDULE AT CURRENT_TIMESTAMP "
+        "DO SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'dendro event failure'"
+    )
+    assert mariadb_server.query(failing_event).returncode == 0
+    _wait_for(mariadb_server.error_log, "dendro event failure")
+
+    events = _parse(mariadb_server.error_log, mysql.SERVICE, "mysql_error_logs")
+    assert [e for e in events if e["type"] == "parse_error"] == []
+    levels = {e["level"] for e in events}
+    assert {"Note", "Warning", "Error"} <= levels <= {"Note", "Warning", "Error", "System"}
+    assert any(e["message"].startswith("InnoDB:") and e.get("subsystem") == "InnoDB" for e in events)
+    denied = [e for e in events if "dendro_nobody" in e["message"]]
+    assert len(denied) == 1 and denied[0]["level"] == "Warning" and denied[0]["thread"] > 0
+    failure = next(e for e in events if "dendro event failure" in e["message"])
+    assert failure["level"] == "Error" and failure["subsystem"] == "Event Scheduler"
+    ready = next(e for e in events if "ready for connections" in e["message"])
+    assert "\nVersion: '" in ready["message"]  # the Version line joined by the multiline rule
+
+
+def _epoch(timestamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
