@@ -1,0 +1,87 @@
+"""Prometheus rule files: promtool accepts them, and every default rule fires above its threshold
+after its ``for`` and stays silent just below it (tests generated from the rule model)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from dendro.alerts import prometheus
+from dendro.alerts.model import rules
+from tests.alerts import fixtures
+from tests.alerts.promcases import promtool_tests
+from tests.support import require_binary
+
+
+def _write(directory: Path, alerts: dict | None = None) -> list[str]:
+    files = prometheus.rule_files("dendro", rules(fixtures.config(alerts), fixtures.SERVICES))
+    for name, content in files.items():
+        (directory / name).write_text(prometheus.dump(content), encoding="utf-8")
+    return list(files)
+
+
+def _promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    promtool = require_binary("promtool", "prometheus")
+    return subprocess.run([promtool, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_promtool_checks_every_rule_file(tmp_path: Path) -> None:
+    names = _write(tmp_path)
+    assert names == ["dendro-recording.rules.yml", "dendro-alerts.rules.yml"]
+    result = _promtool("check", "rules", *names, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == 2
+
+
+def test_every_default_rule_fires_above_and_not_below(tmp_path: Path) -> None:
+    names = _write(tmp_path)
+    all_rules = rules(fixtures.config(), fixtures.SERVICES)
+    tests = promtool_tests(names, all_rules)
+    tested = {t["alert_rule_test"][0]["alertname"] for t in tests["tests"]}
+    expressible = {r.name for r in all_rules if "prometheus" in r.targets}
+    assert tested == expressible and len(tested) == 10
+    (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests, sort_keys=False, width=100_000))
+    result = _promtool("test", "rules", "tests.yml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_changed_threshold_is_tested_with_its_own_value(tmp_path: Path) -> None:
+    """Tests follow an override; and tests made for one threshold fail against another."""
+    tuned = {"rules": {"nginx": {"error_ratio": {"threshold": 20, "for": "2m"}}, "host": {"cpu": {"threshold": 50}}}}
+    names = _write(tmp_path, tuned)
+    tuned_rules = [r for r in rules(fixtures.config(tuned), fixtures.SERVICES) if r.service in ("nginx", "host")]
+    tuned_rules = [r for r in tuned_rules if r.kind in ("error_ratio", "cpu")]
+    (tmp_path / "tests.yml").write_text(yaml.safe_dump(promtool_tests(names, tuned_rules), sort_keys=False))
+    assert _promtool("test", "rules", "tests.yml", cwd=tmp_path).returncode == 0
+
+    _write(tmp_path)  # the default thresholds (5%, 90%) under the tests made for 20% and 50%
+    result = _promtool("test", "rules", "tests.yml", cwd=tmp_path)
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "host_cpu" in output and "nginx_error_ratio" in output
+
+
+def test_recording_rules_follow_the_level_metric_operations_convention() -> None:
+    files = prometheus.rule_files("dendro", rules(fixtures.config(), fixtures.SERVICES))
+    records = [r["record"] for r in files["dendro-recording.rules.yml"]["groups"][0]["rules"]]
+    assert "service_host:dendro_http_requests:rate5m" in records
+    assert "service_host:dendro_http_requests:avg1d_rate5m" in records
+    assert "service_host:dendro_http_request_duration_seconds:stddev1d_p95_rate5m" in records
+    assert all(len(r.split(":")) == 3 for r in records)
+    # dependencies first: every recording rule only reads the ones above it
+    for i, name in enumerate(records):
+        for later in records[i + 1 :]:
+            expr = files["dendro-recording.rules.yml"]["groups"][0]["rules"][i]["expr"]
+            assert later not in expr.split("[")[0].split(), f"{name} reads {later}, defined after it"
+
+
+def test_disabled_rules_and_services_leave_the_files() -> None:
+    alerts = {"rules": {"nginx": False, "host": {"disk_forecast": False}}}
+    files = prometheus.rule_files("dendro", rules(fixtures.config(alerts), fixtures.SERVICES))
+    alerts_file = files["dendro-alerts.rules.yml"]
+    names = [r["alert"] for g in alerts_file["groups"] for r in g["rules"]]
+    assert "host_disk_forecast" not in names and not any(n.startswith("nginx") for n in names)
+    assert "dendro-recording.rules.yml" not in files  # nothing needs a recording rule any more
+    assert names == ["postgres_fatal", "host_cpu", "host_memory", "host_disk", "agent_silent"]
