@@ -284,7 +284,8 @@ def red_map(services: Iterable[Any] | None = None) -> dict[str, tuple[str, Red]]
 
 
 def roles(tables: Mapping[str, Table], reds: RedMap | None = None) -> dict[str, TableRole]:
-    """The role of every table: HTTP (a status), database (a level), host metrics, or events only."""
+    """The role of every table: HTTP (a status), database (a level or a statement duration), host
+    metrics, or events only."""
     reds = red_map() if reds is None else reds
     result: dict[str, TableRole] = {}
     for name in tables:
@@ -293,7 +294,7 @@ def roles(tables: Mapping[str, Table], reds: RedMap | None = None) -> dict[str, 
             result[name] = TableRole(name, "host", "host")
         elif red is not None and red.is_http:
             result[name] = TableRole(name, service, "http", red)
-        elif red is not None and red.level is not None:
+        elif red is not None and (red.level is not None or red.duration is not None):
             result[name] = TableRole(name, service, "db", red)
         else:
             result[name] = TableRole(name, service, "events", red)
@@ -333,7 +334,7 @@ class AggregateBuilder:
         cell = self.aggregate.cells.get(key)
         if cell is None:
             cell = Cell(role.table, role.service, role.kind, host, minute)
-            if role.kind in ("http", "db"):
+            if role.kind in ("http", "db") and role.red is not None and role.red.duration:
                 cell.duration = Histogram(role.bounds)
             self.aggregate.cells[key] = cell
         return cell

@@ -79,7 +79,7 @@ def table_query(database: str, table: Table, role: TableRole, start_ms: int, end
         keys.append(f"{_quote(red.status or 'status')} AS s")
         values += _duration_columns(red.duration, role.bounds)
     elif role.kind == "db" and red is not None:
-        keys.append(f"{_quote(red.level or 'level')} AS lvl")
+        keys.append(f"{_quote(red.level)} AS lvl" if red.level else "NULL AS lvl")
         values += _duration_columns(red.duration, role.bounds)
     elif role.kind == "host":
         wanted = "name IN (" + ", ".join(_text(n) for n in HOST_METRICS) + ")"
