@@ -141,20 +141,35 @@ def to_record(layout: TableLayout, row: Mapping[str, Any], obj: str, seq: int) -
     Raises Rejected when the row has no measure at all (Timestream needs one).
     """
     dimensions = []
+    size = len(layout.measure_name) + 40  # time, object dimension, slack
     for column, name in layout.dimensions:
         value = row.get(column)
         if value is None or value == "":
             continue
-        dimensions.append({"Name": name, "Value": truncate(clean(str(value)), MAX_DIMENSION_VALUE_BYTES)})
+        text = _text(value)
+        if len(text) > MAX_DIMENSION_VALUE_BYTES // 4:
+            text = truncate(text, MAX_DIMENSION_VALUE_BYTES)
+        dimensions.append({"Name": name, "Value": text})
+        size += utf8_len(name) + utf8_len(text)
     dimensions.append({"Name": OBJECT_DIMENSION, "Value": f"{obj}.{seq // BLOCK}"})
     measures = []
     for column, name, kind in layout.measures:
-        text = _value_text(kind, row.get(column))
-        if text is None:
+        value = row.get(column)
+        if value is None:
             continue
-        if kind == "VARCHAR" and len(text) > MAX_VALUE_CHARS // 4:
-            text = truncate(text, MAX_VALUE_CHARS)
+        if kind == "VARCHAR":
+            text = _text(value)
+            if not text:
+                continue  # Timestream refuses empty values: "" is stored as NULL
+            if len(text) > MAX_VALUE_CHARS // 4:
+                text = truncate(text, MAX_VALUE_CHARS)
+        else:
+            converted = _value_text(kind, value)
+            if converted is None:
+                continue
+            text = converted
         measures.append({"Name": name, "Value": text, "Type": kind})
+        size += utf8_len(name) + len(kind) + utf8_len(text)
     if not measures:
         raise Rejected(f"event has no value for any measure of {layout.table.name}")
     record = {
@@ -166,8 +181,14 @@ def to_record(layout: TableLayout, row: Mapping[str, Any], obj: str, seq: int) -
         "TimeUnit": "NANOSECONDS",
         "Version": MAPPING_VERSION,
     }
-    _fit(record)
+    if size > RECORD_BUDGET - 200:  # close to the limit: count exactly, shorten if needed
+        _fit(record)
     return record
+
+
+def _text(value: Any) -> str:
+    text = value if type(value) is str else str(value)
+    return text if text.isascii() else clean(text)
 
 
 def record_size(record: Mapping[str, Any]) -> int:
