@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "dendro.vector.commands",  # configure, check
     "dendro.exporter.commands",  # exporter
     "dendro.pipeline.commands",  # deploy, list, teardown (AWS)
+    "dendro.ingest.commands",  # up, ingest, query (local backend)
 )
 
 app = typer.Typer(

@@ -1,0 +1,155 @@
+"""CLI verbs of the local backend: ``dendro up``, ``dendro ingest`` and ``dendro query``."""
+
+from __future__ import annotations
+
+import csv
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table as RichTable
+
+from dendro.cli_common import CONFIG_OPTION, console, fail, load_config, print_json, user_errors
+from dendro.config import DEFAULT_PATH, Config
+from dendro.ingest import backfill as backfill_module
+from dendro.ingest.client import RemoteStore, running
+from dendro.ingest.up import Up, UpOptions, run_until_stopped
+from dendro.services import get as get_service
+from dendro.store.base import QueryResult
+from dendro.store.factory import open_for_query, open_store
+
+DATA_DIR_OPTION = typer.Option(None, "--data-dir", help="Store directory (default: local.data_dir, .dendro).")
+
+
+def _config(path: Path | None) -> Config:
+    """dendro.yaml when there is one; defaults otherwise (``dendro up`` works without one)."""
+    if path is None and not DEFAULT_PATH.exists():
+        return Config()
+    return load_config(path)
+
+
+def _ready(up: Up) -> None:
+    for name, url in up.urls:
+        console.print(f"[bold]{name:>9}[/]  {url}", highlight=False)
+    console.print(f"[bold]{'token':>9}[/]  {up.token}", highlight=False)
+    console.print(f"[bold]{'data':>9}[/]  {up.data_dir}", highlight=False)
+    console.print("Dendro is up. Ctrl-C stops it.")
+
+
+def _render(result: QueryResult, output: str) -> None:
+    names = [c.name for c in result.columns]
+    if output == "json":
+        print_json(result.dicts())
+    elif output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(["" if v is None else v for v in row] for row in result.rows)
+    else:
+        table = RichTable(*names)
+        for row in result.rows:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        console.print(table)
+        more = " (truncated)" if result.truncated else ""
+        console.print(f"{len(result.rows)} row(s){more} in {result.elapsed_seconds:.3f} s", style="dim")
+
+
+def _close(store: Any) -> None:
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+
+
+def _writer(config: Config, data_dir: Path) -> tuple[Any, Any]:
+    """A function writing a batch through the running server, else into the store itself."""
+    server = running(data_dir, config.local.token_env)
+    store: Any = RemoteStore(server, config.database) if server else open_store(config, data_dir=data_dir)
+
+    def write(batch: list[dict[str, Any]]) -> tuple[int, int]:
+        result = store.write(batch)
+        return result.total_written, len(result.rejected)
+
+    return store, write
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def up(
+        config_path: Path | None = CONFIG_OPTION,
+        data_dir: Path | None = DATA_DIR_OPTION,
+        ingest_port: int | None = typer.Option(None, "--ingest-port", help="Ingest port (default 9880)."),
+        console_port: int | None = typer.Option(None, "--console-port", help="Web console port (default 3000)."),
+        exporter_port: int | None = typer.Option(None, "--exporter-port", help="Exporter port (default 9108)."),
+        exporter_interval: float | None = typer.Option(None, "--exporter-interval", help="Seconds between polls."),
+        exporter_delay: float | None = typer.Option(None, "--exporter-delay", help="Seconds before a window settles."),
+        demo: bool = typer.Option(False, "--demo", help="Feed realistic demo traffic through the ingest."),
+    ) -> None:
+        """Run Dendro locally: store, ingest for Vector (0.0.0.0), console and exporter."""
+        config = _config(config_path)
+        options = UpOptions(data_dir.resolve() if data_dir else None, ingest_port, console_port, exporter_port,
+                            exporter_interval, exporter_delay, demo)
+        with user_errors():
+            run_until_stopped(Up(config, options), _ready)
+
+    @app.command()
+    def ingest(
+        files: list[Path] = typer.Argument(..., help="Log files to backfill (rotated and .gz too)."),
+        service: str = typer.Option(..., "--service", "-s", help="The service whose logs these are."),
+        host: str = typer.Option(socket.gethostname(), "--host", help="Host name to record."),
+        parser: str | None = typer.Option(None, "--parser", help="Parser to use when the file name is ambiguous."),
+        config_path: Path | None = CONFIG_OPTION,
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Backfill existing log files through the service's parsers into the store."""
+        config = _config(config_path)
+        try:
+            chosen = get_service(service)
+        except KeyError as error:
+            fail(str(error.args[0]))
+        settings = {**chosen.defaults(), **config.services.get(service, {})}
+        directory = data_dir.resolve() if data_dir else config.data_dir()
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            fail(f"not a file: {', '.join(missing)}")
+        total = sum(f.stat().st_size for f in files)
+        with user_errors():
+            store, write = _writer(config, directory)
+            try:
+                columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+                with Progress(*columns, console=console, transient=True) as progress:
+                    task = progress.add_task("parsing", total=total)
+                    result = backfill_module.backfill(
+                        files, chosen, settings, write, host=host, parser=parser,
+                        progress=lambda n: progress.advance(task, n),
+                    )
+            except backfill_module.BackfillError as error:
+                fail(str(error))
+            finally:
+                _close(store)
+        console.print(
+            f"{result.records} record(s) from {result.files} file(s): {result.written} written,"
+            f" {result.parse_errors} parse error(s), {result.rejected} rejected",
+            highlight=False,
+        )
+
+    @app.command()
+    def query(
+        sql: str = typer.Argument(..., help='SQL in the Timestream dialect, e.g. "SELECT count(*) FROM nginx_access".'),
+        output: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+        max_rows: int = typer.Option(10_000, "--max-rows", help="Stop after this many rows."),
+        config_path: Path | None = CONFIG_OPTION,
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Run a read-only query on the store (through `dendro up` when it is running)."""
+        if output not in ("table", "csv", "json"):
+            fail(f"--format {output}: expected table, csv or json", code=2)
+        config = _config(config_path)
+        with user_errors():
+            store = open_for_query(config, data_dir.resolve() if data_dir else None)
+            try:
+                result = store.query(sql, max_rows=max_rows)
+            finally:
+                _close(store)
+        _render(result, output)

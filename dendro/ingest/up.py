@@ -1,0 +1,215 @@
+"""``dendro up``: one process running the local store, the ingest, and whatever else is installed.
+
+The process opens the DuckDB store (it is its only writer), starts the ingest server, announces
+itself in ``DATA_DIR/server.json`` so that ``dendro query`` and ``dendro ingest`` go through it,
+then starts the optional components, each a thread with ``start()`` / ``stop()``:
+
+- the Prometheus exporter, if ``dendro.exporter.server`` exists, and the web console, if
+  ``dendro.web.app`` exists (found with ``importlib.util.find_spec`` and imported only then).
+  Each such module provides ``component(context: UpContext) -> Component``;
+- the demo traffic (``--demo``), which posts through the same ``/ingest`` as a Vector agent.
+
+Ctrl-C (or SIGTERM) stops the components in reverse order, then the server, then checkpoints and
+closes the store.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from dendro.config import Config
+from dendro.ingest.client import SERVER_FILE, announce, post_events
+from dendro.ingest.demo import Demo
+from dendro.ingest.server import IngestServer, IngestSettings
+from dendro.ingest.token import ingest_token
+from dendro.services import catalog
+from dendro.store.base import Store, StoreError
+from dendro.store.factory import open_store
+
+#: optional components: module → what it is (each module offers ``component(context)``)
+PLUGINS = {"dendro.exporter.server": "exporter", "dendro.web.app": "console"}
+
+
+class Component(Protocol):
+    name: str
+    urls: list[str]
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class UpOptions:
+    data_dir: Path | None = None
+    ingest_port: int | None = None
+    console_port: int | None = None
+    exporter_port: int | None = None
+    exporter_interval: float | None = None
+    exporter_delay: float | None = None
+    demo: bool = False
+    bind: str = "0.0.0.0"
+
+
+@dataclass
+class UpContext:
+    """What a plugged-in component gets: the config, the open store and the chosen ports."""
+
+    config: Config
+    store: Store
+    data_dir: Path
+    token: str
+    ingest_url: str
+    console_port: int
+    exporter_port: int
+    exporter_interval: float
+    exporter_delay: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def available_plugins() -> list[str]:
+    """The optional component modules installed in this Dendro."""
+    found = []
+    for module in PLUGINS:
+        try:
+            if importlib.util.find_spec(module) is not None:
+                found.append(module)
+        except ModuleNotFoundError:
+            continue
+    return found
+
+
+class _Exporter:
+    """The exporter of ``dendro.exporter.server`` (its ``start_exporter``) as a component."""
+
+    name = "exporter"
+
+    def __init__(self, module: Any, context: UpContext) -> None:
+        self.module = module
+        self.context = context
+        self.handle: Any = None
+        self.urls: list[str] = []
+
+    def start(self) -> None:
+        c = self.context
+        self.handle = self.module.start_exporter(
+            c.config, port=c.exporter_port, interval=c.exporter_interval, delay=c.exporter_delay, store=c.store
+        )
+        self.urls = [self.handle.url]
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.stop()
+
+
+def plugin_component(module_name: str, context: UpContext) -> Component:
+    """The component an optional module offers: its ``component(context)``, or the exporter's."""
+    module = importlib.import_module(module_name)
+    factory = getattr(module, "component", None)
+    if factory is not None:
+        return cast(Component, factory(context))
+    if hasattr(module, "start_exporter"):
+        return _Exporter(module, context)
+    raise StoreError(f"{module_name} offers no component(context) for dendro up")
+
+
+class Up:
+    """The running process: build with :meth:`start`, end with :meth:`stop`."""
+
+    def __init__(self, config: Config, options: UpOptions) -> None:
+        self.config = config
+        self.options = options
+        self.data_dir = options.data_dir or config.data_dir()
+        self.components: list[Component] = []
+        self.server: IngestServer | None = None
+        self.store: Any = None
+        self.token = ""
+
+    def start(self) -> None:
+        config, options = self.config, self.options
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.token = ingest_token(self.data_dir, config.local.token_env)
+        self.store = open_store(config, data_dir=self.data_dir)
+        try:
+            settings = IngestSettings(self.token, config.local.max_body_mb * 1024 * 1024)
+            port = options.ingest_port if options.ingest_port is not None else config.local.ingest_port
+            self.server = IngestServer(self.store, settings, host=options.bind, port=port)
+            self.server.start()
+            announce(self.data_dir, self.server.port)
+            context = self._context()
+            for module in available_plugins():
+                self._start(plugin_component(module, context))
+            if options.demo:
+                self._start(self._demo())
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, component: Component) -> None:
+        component.start()
+        self.components.append(component)
+
+    def _context(self) -> UpContext:
+        options, config = self.options, self.config
+        assert self.server is not None
+        return UpContext(
+            config=config,
+            store=self.store,
+            data_dir=self.data_dir,
+            token=self.token,
+            ingest_url=self.server.urls[0],
+            console_port=options.console_port if options.console_port is not None else config.console.port,
+            exporter_port=options.exporter_port if options.exporter_port is not None else config.exporter.port,
+            exporter_interval=options.exporter_interval or config.exporter.interval,
+            exporter_delay=options.exporter_delay if options.exporter_delay is not None else config.exporter.delay,
+        )
+
+    def _demo(self) -> Demo:
+        assert self.server is not None
+        services = self.config.enabled_services() or list(catalog().values())
+        url, token = self.server.urls[0], self.token
+        return Demo(services, lambda events: post_events(url, token, events))
+
+    @property
+    def urls(self) -> list[tuple[str, str]]:
+        found = []
+        if self.server:
+            found.append(("ingest", self.server.urls[0]))
+        for component in self.components:
+            found += [(component.name, url) for url in getattr(component, "urls", [])]
+        return found
+
+    def stop(self) -> None:
+        for component in reversed(self.components):
+            component.stop()
+        self.components.clear()
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+            (self.data_dir / SERVER_FILE).unlink(missing_ok=True)
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+def run_until_stopped(up: Up, ready: Callable[[Up], None]) -> None:
+    """Start, report, and block until Ctrl-C or SIGTERM; then stop cleanly."""
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        up.start()
+        ready(up)
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        up.stop()
