@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config as BotoConfig
 
 #: called before every request with (service, method, params); raising stops the request
@@ -28,6 +29,21 @@ def endpoint_url() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL") or None
 
 
+_LOADER: Any = None
+
+
+def new_session() -> boto3.session.Session:
+    """A fresh session (credentials are looked up anew) sharing one loader of service models,
+    which is what makes creating clients slow."""
+    global _LOADER
+    core = botocore.session.get_session()
+    if _LOADER is None:
+        _LOADER = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _LOADER)
+    return boto3.session.Session(botocore_session=core)
+
+
 @dataclass
 class Clients:
     region: str
@@ -38,7 +54,9 @@ class Clients:
 
     def client(self, service: str) -> Any:
         if service not in self._cache:
-            session = self.session or boto3.session.Session()
+            if self.session is None:
+                self.session = new_session()
+            session = self.session
             kwargs: dict[str, Any] = {"region_name": self.region, "config": _BOTO_CONFIG}
             url = endpoint_url()
             if url:
