@@ -55,8 +55,8 @@ def test_no_event_is_counted_twice_and_none_is_lost_within_the_delay(
         clock = Clock(T0)
         runs = [Run(0, [])]
         states = [State()]
-        source = LocalSource(store, tables(), table_roles(), delay=DELAY_MS / 1000, usage=states[0].record_usage,
-                             clock=clock)
+        source = LocalSource(store, tables(), table_roles(), delay=DELAY_MS / 1000,
+                             usage=states[0].record_usage, clock=clock)
         actions = sorted([(t + lag, 0, i) for i, (t, lag) in enumerate(events)]
                          + [(p, 1, int(restart)) for p, restart in polls])
         for when, kind, value in actions:

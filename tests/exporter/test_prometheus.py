@@ -57,14 +57,15 @@ def values(result: list[dict[str, Any]], *labels: str) -> dict[tuple[str, ...], 
     return {tuple(r["metric"].get(k, "") for k in labels): float(r["value"][1]) for r in result}
 
 
-def test_prometheus_sees_exact_red_counts(prometheus: Prometheus, running: tuple[LocalStore, ExporterHandle]) -> None:
+def test_prometheus_sees_exact_red_counts(prometheus: Prometheus,
+                                          running: tuple[LocalStore, ExporterHandle]) -> None:
     store, _ = running
-    store.write(now_events(PRIME) + [pg(time.time(), "ERROR")])
+    store.write([*now_events(PRIME), pg(time.time(), "ERROR")])
     prometheus.wait_for('sum(dendro_http_requests_total{service="nginx"})',
                         lambda r: bool(r) and float(r[0]["value"][1]) == len(PRIME))
     time.sleep(1.2)  # one more scrape: the start sample holds the primed counts everywhere
     start = latest_sample_time(prometheus)
-    store.write(now_events(TRUTH) + [pg(time.time(), "ERROR"), pg(time.time(), "FATAL")])
+    store.write([*now_events(TRUTH), pg(time.time(), "ERROR"), pg(time.time(), "FATAL")])
     total = len(PRIME) + len(TRUTH)
     prometheus.wait_for('sum(dendro_http_requests_total{service="nginx"})',
                         lambda r: bool(r) and float(r[0]["value"][1]) == total)
