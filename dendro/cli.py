@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "dendro.exporter.commands",  # exporter
     "dendro.pipeline.commands",  # deploy, list, teardown (AWS)
     "dendro.ingest.commands",  # up, ingest, query (local backend)
+    "dendro.alerts.commands",  # alerts render, alerts list
 )
 
 app = typer.Typer(

@@ -101,8 +101,7 @@ KINDS: dict[str, Kind] = {
             0,
             "warning",
             "{title} on {host}: {event}",
-            "{value} {event} events from {service} on {host} in the last {window}"
-            " (alert above {threshold}).",
+            "{value} {event} events from {service} on {host} in the last {window} (alert above {threshold}).",
             targets=("prometheus", "grafana", "cloudwatch"),
             window_s=300,
             window_help="the window events are counted over (CloudWatch: the alarm period)",
@@ -126,8 +125,7 @@ KINDS: dict[str, Kind] = {
             0,
             "critical",
             "No event from {host} for more than {threshold}",
-            "Dendro has received nothing from {host} for {value}; its Vector agent or the node may be"
-            " down.",
+            "Dendro has received nothing from {host} for {value}; its Vector agent or the node may be down.",
         ),
         Kind(
             "cpu",
