@@ -1,9 +1,10 @@
 """CloudWatch metric filters and alarms for the AWS pipeline, as boto3 call parameters.
 
-The loader logs one JSON line per alert event it sees (``{"dendro_alert": "nginx_5xx",
-"service": …, "table": …, "host": …}``, see dendro.pipeline.notify). For every enabled rule
-with the ``cloudwatch`` target, a metric filter on the loader's log group counts those lines
-into ``Dendro/<pipeline>`` and an alarm fires when the count over the rule's window exceeds its
+The loader logs one JSON line per alert kind and host for each object it loads, with the number
+of events folded into it (``{"dendro": "alert", "alert": "nginx_5xx", "host": …, "count": 3}``;
+dendro.pipeline.notify owns that shape and the filter pattern matching it). For every enabled
+rule with the ``cloudwatch`` target, a metric filter on the loader's log group sums ``count``
+into ``Dendro/<pipeline>`` and an alarm fires when the sum over the rule's window exceeds its
 threshold for ``for`` (in whole windows), notifying the pipeline's SNS topic.
 
 Order matters: the log group must exist before its metric filters, and a filter before the alarm
@@ -21,6 +22,7 @@ from dendro.alerts import templates
 from dendro.alerts.kinds import Rule
 from dendro.alerts.model import rules as all_rules
 from dendro.config import Config
+from dendro.pipeline import notify
 
 #: what must exist before :func:`calls` run: the loader's log group, then the SNS topic
 REQUIRES = ("log_group", "sns_topic")
@@ -37,9 +39,10 @@ def cloudwatch_rules(config: Config, rules: list[Rule] | None = None) -> list[Ru
     return [r for r in rules if r.enabled and "cloudwatch" in r.targets and r.event is not None]
 
 
-def filter_pattern(rule: Rule) -> str:
+def _filter(rule: Rule) -> dict[str, str]:
+    """The loader's filter pattern and metric value for the rule's alert event."""
     assert rule.event is not None
-    return f'{{ $.dendro_alert = "{rule.event.name}" }}'
+    return notify.metric_filter(rule.event.name)
 
 
 def metric_filters(config: Config, log_group: str, rules: list[Rule] | None = None) -> list[dict[str, Any]]:
@@ -48,12 +51,12 @@ def metric_filters(config: Config, log_group: str, rules: list[Rule] | None = No
         {
             "logGroupName": log_group,
             "filterName": f"{config.pipeline}-{rule.name}",
-            "filterPattern": filter_pattern(rule),
+            "filterPattern": _filter(rule)["filterPattern"],
             "metricTransformations": [
                 {
                     "metricName": rule.name,
                     "metricNamespace": namespace(config),
-                    "metricValue": "1",
+                    "metricValue": _filter(rule)["metricValue"],
                     "unit": "Count",
                 }
             ],

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from dendro.alerts.durations import format_duration
 from dendro.alerts.kinds import Rule
@@ -66,7 +66,8 @@ def list_command(json_output: bool = JSON_OPTION, config: Path | None = CONFIG_O
     if json_output:
         print_json(rows)
         return
-    table = Table("rule", "severity", "alert when", "for", "window", "outputs", "enabled")
+    table = Table("severity", "alert when", "for", "window", "outputs", "enabled")
+    table.columns.insert(0, Column("rule", no_wrap=True))
     for row in rows:
         table.add_row(
             str(row["name"]),

@@ -31,7 +31,9 @@ DB = Service(
     title="PostgreSQL",
     sources=(),
     parsers=(),
-    tables=(Table("postgres", (Column("host", "VARCHAR", dimension=True), Column("level", "VARCHAR", True))),),
+    tables=(
+        Table("postgres", (Column("host", "VARCHAR", dimension=True), Column("level", "VARCHAR", True))),
+    ),
     red=(Red(table="postgres", level="level", error_levels=("ERROR", "FATAL", "PANIC")),),
     alert_events=(
         AlertEvent(
@@ -76,4 +78,6 @@ SERVICES = (WEB, DB, HOST, SYSLOG)
 
 def config(alerts: dict | None = None, backend: str = "aws", pipeline: str = "dendro") -> Config:
     """A config whose services are the fixtures (pass SERVICES to the functions under test)."""
-    return Config(pipeline=pipeline, backend=backend, services={s.name: {} for s in SERVICES}, alerts=alerts or {})
+    return Config(
+        pipeline=pipeline, backend=backend, services={s.name: {} for s in SERVICES}, alerts=alerts or {}
+    )

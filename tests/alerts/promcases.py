@@ -60,7 +60,9 @@ def _log_events(rule: Rule, fire: bool) -> Case:
     key = selector(names.DB_ERRORS, service=rule.service, host=HOST, level=level)
     labels = {"service": rule.service, "host": HOST, "level": level}
     alerts = [expected_alert(rule, labels, per_minute * window)] if fire else []
-    return Case(f"{rule.name}: {per_window:g} events in {window}m", {key: counter([per_minute] * end)}, end, alerts)
+    return Case(
+        f"{rule.name}: {per_window:g} events in {window}m", {key: counter([per_minute] * end)}, end, alerts
+    )
 
 
 def _agent_silent(rule: Rule, fire: bool) -> Case:
@@ -79,7 +81,9 @@ def _gauge(metric: str, extra: dict[str, str]) -> Callable[[Rule, bool], Case]:
         end = minutes(rule.for_s) + 2
         labels = {"host": HOST, **extra}
         alerts = [expected_alert(rule, labels, value)] if fire else []
-        return Case(f"{rule.name}: at {value:.1%}", {selector(metric, **labels): [value] * (end + 1)}, end, alerts)
+        return Case(
+            f"{rule.name}: at {value:.1%}", {selector(metric, **labels): [value] * (end + 1)}, end, alerts
+        )
 
     return build
 
@@ -93,7 +97,12 @@ def _forecast(rule: Rule, fire: bool) -> Case:
     labels = {"host": HOST, "mountpoint": "/"}
     values = [free - per_minute * m for m in range(end + 1)]
     alerts = [expected_alert(rule, labels, None)] if fire else []
-    return Case(f"{rule.name}: full in {free / per_minute:g}m", {selector(names.HOST_FILESYSTEM_FREE, **labels): values}, end, alerts)
+    return Case(
+        f"{rule.name}: full in {free / per_minute:g}m",
+        {selector(names.HOST_FILESYSTEM_FREE, **labels): values},
+        end,
+        alerts,
+    )
 
 
 # --- anomalies: a day of history, then a level found by simulating the recording rules ----------
@@ -177,7 +186,9 @@ def _latency_anomaly(rule: Rule, fire: bool) -> Case:
 
     level, end = _find_level(rule, fire, signal)
     per_minute = max(PER_MINUTE, 120 * (rule.min_rate or 0))
-    series = bucket_series(rule.service, signal(level, end)[0]) | requests_series(rule.service, [per_minute] * end)
+    series = bucket_series(rule.service, signal(level, end)[0]) | requests_series(
+        rule.service, [per_minute] * end
+    )
     alerts = [expected_alert(rule, {"service": rule.service, "host": HOST}, None)] if fire else []
     return Case(f"{rule.name}: p95 +{level:.3g}s over the busy hour", series, end, alerts)
 
@@ -215,7 +226,11 @@ def promtool_tests(rule_files: list[str], rules: list[Rule]) -> dict[str, Any]:
                     "interval": "1m",
                     "input_series": [{"series": s, "values": notation(v)} for s, v in case.series.items()],
                     "alert_rule_test": [
-                        {"eval_time": f"{case.eval_minute}m", "alertname": rule.name, "exp_alerts": case.alerts}
+                        {
+                            "eval_time": f"{case.eval_minute}m",
+                            "alertname": rule.name,
+                            "exp_alerts": case.alerts,
+                        }
                     ],
                 }
             )

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import math
 import re
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from dendro.alerts import templates
 from dendro.alerts.kinds import Rule
-from dendro.alerts.promql import query
 from dendro.exporter import names
 
 HOST = "web-1"
@@ -209,7 +207,9 @@ def bucket_series(service: str, shares_per_minute: list[list[float]]) -> dict[st
     for k, le in enumerate(BUCKETS):
         label = "+Inf" if math.isinf(le) else f"{le:g}"
         increments = [PER_MINUTE * sum(shares[: k + 1]) for shares in shares_per_minute]
-        series[selector(f"{names.HTTP_DURATION}_bucket", service=service, host=HOST, le=label)] = counter(increments)
+        series[selector(f"{names.HTTP_DURATION}_bucket", service=service, host=HOST, le=label)] = counter(
+            increments
+        )
     return series
 
 

@@ -49,9 +49,16 @@ def test_every_default_rule_fires_above_and_not_below(tmp_path: Path) -> None:
 
 def test_a_changed_threshold_is_tested_with_its_own_value(tmp_path: Path) -> None:
     """Tests follow an override; and tests made for one threshold fail against another."""
-    tuned = {"rules": {"nginx": {"error_ratio": {"threshold": 20, "for": "2m"}}, "host": {"cpu": {"threshold": 50}}}}
+    tuned = {
+        "rules": {
+            "nginx": {"error_ratio": {"threshold": 20, "for": "2m"}},
+            "host": {"cpu": {"threshold": 50}},
+        }
+    }
     names = _write(tmp_path, tuned)
-    tuned_rules = [r for r in rules(fixtures.config(tuned), fixtures.SERVICES) if r.service in ("nginx", "host")]
+    tuned_rules = [
+        r for r in rules(fixtures.config(tuned), fixtures.SERVICES) if r.service in ("nginx", "host")
+    ]
     tuned_rules = [r for r in tuned_rules if r.kind in ("error_ratio", "cpu")]
     (tmp_path / "tests.yml").write_text(yaml.safe_dump(promtool_tests(names, tuned_rules), sort_keys=False))
     assert _promtool("test", "rules", "tests.yml", cwd=tmp_path).returncode == 0
