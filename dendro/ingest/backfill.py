@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from dendro.services import multiline
 from dendro.services.base import Service, Source
@@ -62,7 +62,9 @@ def _patterns(source: Source, settings: Mapping[str, Any]) -> list[str]:
     return patterns
 
 
-def choose_source(service: Service, path: Path, settings: Mapping[str, Any], parser: str | None = None) -> Source:
+def choose_source(
+    service: Service, path: Path, settings: Mapping[str, Any], parser: str | None = None
+) -> Source:
     """The file source of ``service`` that reads files such as ``path``."""
     files = [s for s in service.sources if s.kind == "file"]
     if not files:
@@ -87,7 +89,7 @@ def _open(path: Path) -> IO[bytes]:
     with path.open("rb") as probe:
         magic = probe.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return path.open("rb")
 
 

@@ -79,17 +79,24 @@ def register(app: typer.Typer) -> None:
     def up(
         config_path: Path | None = CONFIG_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
-        ingest_port: int | None = typer.Option(None, "--ingest-port", help="Ingest port (default 9880)."),
-        console_port: int | None = typer.Option(None, "--console-port", help="Web console port (default 3000)."),
-        exporter_port: int | None = typer.Option(None, "--exporter-port", help="Exporter port (default 9108)."),
-        exporter_interval: float | None = typer.Option(None, "--exporter-interval", help="Seconds between polls."),
-        exporter_delay: float | None = typer.Option(None, "--exporter-delay", help="Seconds before a window settles."),
+        ingest_port: int | None = typer.Option(None, "--ingest-port", help="Ingest port (9880)."),
+        console_port: int | None = typer.Option(None, "--console-port", help="Console port (3000)."),
+        exporter_port: int | None = typer.Option(None, "--exporter-port", help="Exporter port (9108)."),
+        exporter_interval: float | None = typer.Option(None, "--exporter-interval", help="Poll every S s."),
+        exporter_delay: float | None = typer.Option(None, "--exporter-delay", help="Settle delay in s."),
         demo: bool = typer.Option(False, "--demo", help="Feed realistic demo traffic through the ingest."),
     ) -> None:
         """Run Dendro locally: store, ingest for Vector (0.0.0.0), console and exporter."""
         config = _config(config_path)
-        options = UpOptions(data_dir.resolve() if data_dir else None, ingest_port, console_port, exporter_port,
-                            exporter_interval, exporter_delay, demo)
+        options = UpOptions(
+            data_dir.resolve() if data_dir else None,
+            ingest_port,
+            console_port,
+            exporter_port,
+            exporter_interval,
+            exporter_delay,
+            demo,
+        )
         with user_errors():
             run_until_stopped(Up(config, options), _ready)
 
@@ -98,7 +105,7 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = typer.Argument(..., help="Log files to backfill (rotated and .gz too)."),
         service: str = typer.Option(..., "--service", "-s", help="The service whose logs these are."),
         host: str = typer.Option(socket.gethostname(), "--host", help="Host name to record."),
-        parser: str | None = typer.Option(None, "--parser", help="Parser to use when the file name is ambiguous."),
+        parser: str | None = typer.Option(None, "--parser", help="Parser, if the file name is ambiguous."),
         config_path: Path | None = CONFIG_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
     ) -> None:
@@ -117,8 +124,8 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             store, write = _writer(config, directory)
             try:
-                columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-                with Progress(*columns, console=console, transient=True) as progress:
+                columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+                with Progress(*columns, TimeRemainingColumn(), console=console, transient=True) as progress:
                     task = progress.add_task("parsing", total=total)
                     result = backfill_module.backfill(
                         files, chosen, settings, write, host=host, parser=parser,
@@ -136,7 +143,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def query(
-        sql: str = typer.Argument(..., help='SQL in the Timestream dialect, e.g. "SELECT count(*) FROM nginx_access".'),
+        sql: str = typer.Argument(..., help='Timestream SQL, e.g. "SELECT count(*) FROM nginx_access".'),
         output: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
         max_rows: int = typer.Option(10_000, "--max-rows", help="Stop after this many rows."),
         config_path: Path | None = CONFIG_OPTION,

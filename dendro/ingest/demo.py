@@ -72,16 +72,17 @@ class Traffic:
     def nginx_error(self, now: datetime, incident: bool) -> str:
         stamp = now.strftime("%Y/%m/%d %H:%M:%S")
         if incident:
-            return (f"{stamp} [error] 4242#4242: *{self.random.randint(1, 999)} upstream timed out (110: Connection"
-                    ' timed out) while reading response header from upstream, client: 10.1.0.7, server: shop,'
-                    ' request: "POST /api/pay HTTP/1.1"')
-        return f'{stamp} [warn] 4242#4242: *{self.random.randint(1, 999)} an upstream response is buffered to a temporary file'
+            return (f"{stamp} [error] 4242#4242: *{self.random.randint(1, 999)} upstream timed out (110:"
+                    " Connection timed out) while reading response header from upstream, client: 10.1.0.7,"
+                    ' server: shop, request: "POST /api/pay HTTP/1.1"')
+        connection = self.random.randint(1, 999)
+        return f"{stamp} [warn] 4242#4242: *{connection} an upstream response is buffered to a temporary file"
 
     def apache_error(self, now: datetime, incident: bool) -> str:
         stamp = now.strftime("%a %b %d %H:%M:%S.%f %Y")
         level = "error" if incident else "notice"
-        return (f"[{stamp}] [proxy:{level}] [pid 2101:tid 139811] [client 10.1.0.7:51234] AH01084: pass request"
-                " body failed to backend")
+        return (f"[{stamp}] [proxy:{level}] [pid 2101:tid 139811] [client 10.1.0.7:51234] AH01084: pass"
+                " request body failed to backend")
 
     def postgres(self, now: datetime, incident: bool) -> str:
         stamp = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d} UTC"
@@ -91,7 +92,8 @@ class Traffic:
         if incident and self.random.random() < 0.1:
             return f'{stamp} [{pid}] app@shop FATAL:  remaining connection slots are reserved'
         millis = self.random.lognormvariate(3, 1) * (20 if incident else 1)
-        return f"{stamp} [{pid}] app@shop LOG:  duration: {millis:.3f} ms  statement: {self.random.choice(QUERIES)}"
+        statement = self.random.choice(QUERIES)
+        return f"{stamp} [{pid}] app@shop LOG:  duration: {millis:.3f} ms  statement: {statement}"
 
     def mysql_slow(self, now: datetime, incident: bool) -> str:
         seconds = self.random.uniform(1, 3) * (5 if incident else 1)
@@ -110,9 +112,10 @@ class Traffic:
 
     def syslog(self, now: datetime, incident: bool, host: str) -> str:
         stamp = now.strftime("%b ") + f"{now.day:>2}" + now.strftime(" %H:%M:%S")
+        pid = self.random.randint(100, 9999)
         if incident:
-            return f"{stamp} {host} kernel: [ 12.345678] Out of memory: Killed process {self.random.randint(100, 9999)}"
-        return f"{stamp} {host} CRON[{self.random.randint(100, 9999)}]: (root) CMD (command -v debian-sa1 > /dev/null)"
+            return f"{stamp} {host} kernel: [ 12.345678] Out of memory: Killed process {pid}"
+        return f"{stamp} {host} CRON[{pid}]: (root) CMD (command -v debian-sa1 > /dev/null)"
 
 
 def _metric_inputs(parser: Parser, host: str, now: datetime, rng: random.Random) -> list[dict[str, Any]]:
@@ -147,7 +150,9 @@ def _table_of(parser: Parser) -> str | None:
     return None
 
 
-def tick_events(services: list[Service], traffic: Traffic, now: datetime, incident: bool, tick: int) -> list[dict]:
+def tick_events(
+    services: list[Service], traffic: Traffic, now: datetime, incident: bool, tick: int
+) -> list[dict[str, Any]]:
     """One tick of events for every configured service, parsed by the catalog's programs."""
     events: list[dict[str, Any]] = []
     for service in services:

@@ -110,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: Vector posts every second; errors are answered to the client instead."""
 
     def _send(self, status: HTTPStatus, payload: dict[str, Any] | bytes) -> None:
@@ -219,11 +219,15 @@ class IngestServer:
 
     name = "ingest"
 
-    def __init__(self, store: Store, settings: IngestSettings, host: str = "0.0.0.0", port: int = 9880) -> None:
+    def __init__(
+        self, store: Store, settings: IngestSettings, host: str = "0.0.0.0", port: int = 9880
+    ) -> None:
         try:
             self._server = _Server((host, port), store, settings)
         except OSError as error:
-            raise StoreError(f"cannot listen on {host}:{port} ({error.strerror}); pick another --ingest-port") from None
+            reason = error.strerror or error
+            message = f"cannot listen on {host}:{port} ({reason}); pick another --ingest-port"
+            raise StoreError(message) from None
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, name="dendro-ingest", daemon=True)
 

@@ -74,6 +74,10 @@ class UpContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _either(option: Any, default: Any) -> Any:
+    return default if option is None else option
+
+
 def available_plugins() -> list[str]:
     """The optional component modules installed in this Dendro."""
     found = []
@@ -100,7 +104,11 @@ class _Exporter:
     def start(self) -> None:
         c = self.context
         self.handle = self.module.start_exporter(
-            c.config, port=c.exporter_port, interval=c.exporter_interval, delay=c.exporter_delay, store=c.store
+            c.config,
+            port=c.exporter_port,
+            interval=c.exporter_interval,
+            delay=c.exporter_delay,
+            store=c.store,
         )
         self.urls = [self.handle.url]
 
@@ -165,10 +173,10 @@ class Up:
             data_dir=self.data_dir,
             token=self.token,
             ingest_url=self.server.urls[0],
-            console_port=options.console_port if options.console_port is not None else config.console.port,
-            exporter_port=options.exporter_port if options.exporter_port is not None else config.exporter.port,
-            exporter_interval=options.exporter_interval or config.exporter.interval,
-            exporter_delay=options.exporter_delay if options.exporter_delay is not None else config.exporter.delay,
+            console_port=_either(options.console_port, config.console.port),
+            exporter_port=_either(options.exporter_port, config.exporter.port),
+            exporter_interval=_either(options.exporter_interval, config.exporter.interval),
+            exporter_delay=_either(options.exporter_delay, config.exporter.delay),
         )
 
     def _demo(self) -> Demo:

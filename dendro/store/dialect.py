@@ -24,6 +24,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from sqlglot import exp
 from sqlglot.dialects.trino import Trino
@@ -110,7 +111,8 @@ def _with_durations(tokens: list[Token]) -> list[Token]:
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if token.token_type == TokenType.NUMBER and i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.VAR:
+        glued = i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.VAR
+        if token.token_type == TokenType.NUMBER and glued:
             replaced = _duration_tokens(token, tokens[i + 1])
             if replaced:
                 result.extend(replaced)
@@ -138,7 +140,7 @@ def parse(sql: str) -> exp.Expression:
         raise QueryError("the query is empty")
     if len(statements) > 1:
         raise QueryError("only one statement at a time is allowed")
-    return statements[0]
+    return cast(exp.Expression, statements[0])
 
 
 def _show(statement: exp.Command) -> Statement:
@@ -155,7 +157,8 @@ def _check_tables(tree: exp.Expression, database: str, tables: Collection[str]) 
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
         if isinstance(table.this, exp.Func):
-            name = table.this.sql_name().lower() if not isinstance(table.this, exp.Anonymous) else table.this.name
+            function = table.this
+            name = function.name if isinstance(function, exp.Anonymous) else function.sql_name()
             if name.lower() not in TABLE_FUNCTIONS:
                 raise QueryError(f"table function {name}() is not allowed; query the store's tables")
             continue
@@ -216,7 +219,8 @@ def _rewrite_anonymous(node: exp.Anonymous) -> exp.Expression:
     if name == "from_milliseconds" and len(args) == 1:
         return _anonymous("epoch_ms", exp.cast(args[0], exp.DataType.Type.BIGINT))
     if name == "from_nanoseconds" and len(args) == 1:
-        micros = exp.IntDiv(this=exp.cast(args[0], exp.DataType.Type.BIGINT), expression=exp.Literal.number(1000))
+        nanos = exp.cast(args[0], exp.DataType.Type.BIGINT)
+        micros = exp.IntDiv(this=nanos, expression=exp.Literal.number(1000))
         return _anonymous("make_timestamp", micros)
     if name in ("ago", "bin", "from_milliseconds", "from_nanoseconds"):
         raise QueryError(f"{name}() takes {2 if name == 'bin' else 1} argument(s)")

@@ -32,7 +32,8 @@ def open_store(config: Config, *, read_only: bool = False, data_dir: Path | None
         from dendro.store import timestream  # another component's module, loaded only for AWS
 
         return timestream.TimestreamStore(config.database, store_tables(config), region=config.aws.region)
-    return LocalStore(store_path(config, data_dir), config.database, store_tables(config), read_only=read_only)
+    path = store_path(config, data_dir)
+    return LocalStore(path, config.database, store_tables(config), read_only=read_only)
 
 
 def open_for_query(config: Config, data_dir: Path | None = None) -> Any:

@@ -20,8 +20,8 @@ opened for queries, a time limit that interrupts the query, and a row cap markin
 
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 import re
 import threading
 import time
@@ -80,7 +80,9 @@ _NATIVE: dict[str, type] = {"VARCHAR": str, "BIGINT": int, "DOUBLE": float, "BOO
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63
 
 
-def _fast_values(names: tuple[str, ...], kinds: tuple[type | None, ...], event: Mapping[str, Any]) -> list[Any] | None:
+def _fast_values(
+    names: tuple[str, ...], kinds: tuple[type | None, ...], event: Mapping[str, Any]
+) -> list[Any] | None:
     """The column values of ``event`` if they already have their final types, else None."""
     get = event.get
     values = [get(name) for name in names]
@@ -89,7 +91,8 @@ def _fast_values(names: tuple[str, ...], kinds: tuple[type | None, ...], event: 
             continue
         kind, actual = kinds[i], type(value)
         if actual is kind:
-            if (kind is float and value - value != 0) or (kind is int and not _BIGINT_MIN < value < _BIGINT_MAX):
+            out_of_range = kind is int and not _BIGINT_MIN < value < _BIGINT_MAX
+            if out_of_range or (kind is float and value - value != 0):
                 return None  # NaN, infinity, out of range: to_row says why
         elif kind is float and actual is int:
             values[i] = float(value)
@@ -173,7 +176,8 @@ class LocalStore:
                 self._create_tables()
         except duckdb.Error as error:
             self._con.close()
-            raise StoreError(f"{self.path}: cannot be used as a Dendro store ({_first_line(error)})") from None
+            detail = _first_line(error)
+            raise StoreError(f"{self.path}: cannot be used as a Dendro store ({detail})") from None
         except StoreError:
             self._con.close()
             raise
@@ -247,7 +251,8 @@ class LocalStore:
 
     def _existing_columns(self) -> dict[str, set[str]]:
         rows = self._con.execute(
-            "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main'",
+            "SELECT table_name, column_name FROM duckdb_columns()"
+            " WHERE database_name = ? AND schema_name = 'main'",
             [self.database],
         ).fetchall()
         result: dict[str, set[str]] = {}
@@ -272,7 +277,9 @@ class LocalStore:
 
     # -- writing -------------------------------------------------------------------------
 
-    def _route(self, events: Iterable[Mapping[str, Any]], fast: bool) -> tuple[dict[str, _Batch], list[Rejection]]:
+    def _route(
+        self, events: Iterable[Mapping[str, Any]], fast: bool
+    ) -> tuple[dict[str, _Batch], list[Rejection]]:
         batches: dict[str, _Batch] = {}
         rejected: list[Rejection] = []
         for event in events:
@@ -325,10 +332,8 @@ class LocalStore:
                 con.execute("ROLLBACK")
                 raise
             except duckdb.Error as error:
-                try:
+                with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass
                 raise StoreError(f"the store could not commit the batch ({_first_line(error)})") from None
 
     # -- reading -------------------------------------------------------------------------
@@ -390,7 +395,7 @@ class LocalStore:
         if truncated:
             rows = rows[:max_rows]
         columns = [ResultColumn(d[0], _type_name(str(d[1]))) for d in description]
-        decimals = [i for i, c in enumerate(columns) if c.type == "DOUBLE" and "DECIMAL" in str(description[i][1])]
+        decimals = [i for i, d in enumerate(description) if str(d[1]).startswith("DECIMAL")]
         if decimals:
             rows = [_floats(row, decimals) for row in rows]
         return QueryResult(columns, [tuple(r) for r in rows], truncated=truncated)

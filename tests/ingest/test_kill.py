@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def start_up(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DENDRO_INGEST_TOKEN": "kill-test", "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "dendro.cli", "up", "--data-dir", str(data_dir), "--ingest-port", str(port),
+    command = [sys.executable, "-m", "dendro.cli", "up", "--data-dir", str(data_dir),
+               "--ingest-port", str(port),
                "--console-port", str(free_port()), "--exporter-port", str(free_port())]
     process = subprocess.Popen(command, cwd=data_dir.parent, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)

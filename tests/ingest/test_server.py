@@ -9,8 +9,8 @@ import urllib.request
 
 import pytest
 
-from dendro.ingest.client import Running as Server
 from dendro.ingest.client import RemoteStore
+from dendro.ingest.client import Running as Server
 from dendro.store.base import QueryError
 from tests.ingest.conftest import TOKEN, Running
 from tests.store.conftest import access, known_events

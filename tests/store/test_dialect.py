@@ -30,7 +30,8 @@ def test_spaced_number_and_word_is_an_alias_not_a_duration() -> None:
 
 
 def test_functions_are_translated() -> None:
-    out = sql("SELECT bin(time, 1m), approx_percentile(duration, 0.99), from_milliseconds(5), now() FROM nginx_access")
+    out = sql("SELECT bin(time, 1m), approx_percentile(duration, 0.99), from_milliseconds(5), now()"
+              " FROM nginx_access")
     assert "TIME_BUCKET(INTERVAL '1' MINUTE, time, CAST('1970-01-01 00:00:00' AS TIMESTAMP))" in out
     assert "QUANTILE_DISC(duration, 0.99)" in out
     assert "EPOCH_MS(CAST(5 AS BIGINT))" in out

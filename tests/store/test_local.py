@@ -18,10 +18,12 @@ def count(store: LocalStore, table: str) -> int:
 
 
 def test_round_trip_counts_per_table_including_rejected(store: LocalStore) -> None:
-    events = known_events() + [
+    events = [
+        *known_events(),
         {"type": "parse_error", "host": "web-1", "timestamp": "2026-11-26T12:00:00Z", "source": "s",
          "error": "bad", "message": "garbage"},
-        {"type": "agent", "host": "web-1", "timestamp": "2026-11-26T12:00:00Z", "version": "0.42", "uptime": 3},
+        {"type": "agent", "host": "web-1", "timestamp": "2026-11-26T12:00:00Z", "version": "0.42",
+         "uptime": 3},
         {"type": "nope", "host": "web-1", "timestamp": "2026-11-26T12:00:00Z"},
         {"type": "nginx_access", "host": "web-1", "timestamp": "2026-11-26T12:00:00Z", "status": "abc"},
         {"type": "nginx_access", "host": "web-1", "timestamp": "yesterday"},
@@ -82,7 +84,8 @@ def test_ago_duration_literals_and_date_trunc(known_store: LocalStore) -> None:
     ).rows
     assert trunc == [(datetime(2026, 11, 26, 12, 0), 19)]
     window = known_store.query(
-        "SELECT count(*) FROM nginx_access WHERE time >= from_iso8601_timestamp('2026-11-26T12:00:00Z') + 60000ms"
+        "SELECT count(*) FROM nginx_access"
+        " WHERE time >= from_iso8601_timestamp('2026-11-26T12:00:00Z') + 60000ms"
     ).rows
     assert window == [(5,)]
 
@@ -94,16 +97,19 @@ def test_row_cap_marks_truncation(known_store: LocalStore) -> None:
 
 
 def test_show_describe_and_wrong_sql(known_store: LocalStore) -> None:
-    assert known_store.query("SHOW TABLES").rows == [("agent",), ("nginx_access",), ("parse_error",), ("rejected",)]
+    tables = known_store.query("SHOW TABLES").rows
+    assert tables == [("agent",), ("nginx_access",), ("parse_error",), ("rejected",)]
     assert ("status", "BIGINT") in known_store.query('DESCRIBE "dendro"."nginx_access"').rows
     with pytest.raises(QueryError, match="nosuch"):
         known_store.query("SELECT nosuch FROM nginx_access")
 
 
 def test_slow_query_is_interrupted(tmp_path: Path) -> None:
-    with LocalStore(tmp_path / "d.duckdb", "dendro", TABLES, query_timeout=0.3) as store:
-        with pytest.raises(QueryError, match="longer than 0.3 s"):
-            store.query("SELECT count(*) FROM range(100000000000) AS a(x) WHERE x * x = -1")
+    with (
+        LocalStore(tmp_path / "d.duckdb", "dendro", TABLES, query_timeout=0.3) as store,
+        pytest.raises(QueryError, match=r"longer than 0\.3 s"),
+    ):
+        store.query("SELECT count(*) FROM range(100000000000) AS a(x) WHERE x * x = -1")
 
 
 def test_read_only_store_reads_and_refuses_writes(tmp_path: Path) -> None:
@@ -121,7 +127,7 @@ def test_missing_corrupt_and_newer_files_end_in_clear_errors(tmp_path: Path) -> 
         LocalStore(tmp_path / "none.duckdb", "dendro", TABLES, read_only=True)
     corrupt = tmp_path / "corrupt.duckdb"
     corrupt.write_bytes(b"this is not a database" * 1000)
-    with pytest.raises(StoreError, match="not a DuckDB database.*Move it away"):
+    with pytest.raises(StoreError, match=r"not a DuckDB database.*Move it away"):
         LocalStore(corrupt, "dendro", TABLES)
     newer = tmp_path / "newer.duckdb"
     LocalStore(newer, "dendro", TABLES).close()
