@@ -61,10 +61,12 @@ def pipeline_bucket(config: Config, clients: ClientFactory) -> str:
 
 
 def open_local_store(config: Config) -> Store:
-    """The local store of this config, read-only (``dendro up`` passes its own store instead)."""
-    from dendro.store.local import DEFAULT_FILE, LocalStore
+    """The local store to read: through the running ``dendro up`` if there is one (it holds
+    DuckDB's writer lock), else the file read-only. ``dendro up`` passes its own store instead."""
+    from dendro.store.factory import open_for_query
 
-    return LocalStore(config.data_dir() / DEFAULT_FILE, config.database, config.tables(), read_only=True)
+    store: Store = open_for_query(config)
+    return store
 
 
 def build_source(config: Config, state: State, *, delay: float, store: Store | None = None,
@@ -74,8 +76,10 @@ def build_source(config: Config, state: State, *, delay: float, store: Store | N
         clients = clients or boto3_clients(config.aws.region)
         bucket = pipeline_bucket(config, clients)
         return S3Source(clients("s3"), bucket, delay=delay, usage=state.record_usage, clock=clock)
+    from dendro.store.factory import store_tables
+
     store = store if store is not None else open_local_store(config)
-    tables = config.tables()
+    tables = store_tables(config)  # every table the store holds, configured or not
     services = config.enabled_services()
     reds = {**red_map(), **red_map(services)}
     return LocalSource(store, tables, roles(tables, reds), delay=delay, usage=state.record_usage, clock=clock)
