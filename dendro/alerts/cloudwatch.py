@@ -65,9 +65,13 @@ def metric_filters(config: Config, log_group: str, rules: list[Rule] | None = No
     ]
 
 
-def _description(rule: Rule) -> str:
+def _description(rule: Rule, periods: int) -> str:
     summary = templates.render(rule.summary, rule, "cloudwatch")
-    text = f"{summary}. {templates.render(rule.description, rule, 'cloudwatch')}"
+    context = rule.context()
+    text = (
+        f"{summary}. Alarm when more than {context['threshold']} {context['event']} events are logged in"
+        f" {context['window']}" + (f", {periods} periods in a row." if periods > 1 else ".")
+    )
     if rule.runbook_url:
         text += f" Runbook: {rule.runbook_url}"
     return text[:ALARM_DESCRIPTION_MAX]
@@ -81,7 +85,7 @@ def alarms(config: Config, topic_arn: str, rules: list[Rule] | None = None) -> l
         result.append(
             {
                 "AlarmName": f"{config.pipeline}-{rule.name}",
-                "AlarmDescription": _description(rule),
+                "AlarmDescription": _description(rule, periods),
                 "ActionsEnabled": True,
                 "AlarmActions": [topic_arn],
                 "Namespace": namespace(config),

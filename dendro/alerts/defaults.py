@@ -68,8 +68,12 @@ def _event_rule(service: Service, event: AlertEvent) -> Rule:
     kind = "status_events" if event.status_at_least is not None else "log_events"
     overrides: dict[str, object] = {"severity": event.severity, "event": event}
     if kind == "log_events":
-        overrides["summary"] = _loader_placeholders(event.summary)
-        overrides["levels"] = _event_levels(event, red)
+        levels = _event_levels(event, red)
+        summary = _loader_placeholders(event.summary)
+        # a summary naming fields that are no metric labels only reads well in CloudWatch's text
+        if not levels or set(re.findall(r"\{(\w+)\}", summary)) <= {"host", "service", "level"}:
+            overrides["summary"] = summary
+        overrides["levels"] = levels
     return _rule(kind, event.name, service.name, service.title, **overrides)
 
 

@@ -100,7 +100,7 @@ KINDS: dict[str, Kind] = {
             0.0,
             0,
             "warning",
-            "{title} on {host}: {event}",
+            "{title} logged {level} on {host} ({event})",
             "{value} {event} events from {service} on {host} in the last {window} (alert above {threshold}).",
             targets=("prometheus", "grafana", "cloudwatch"),
             window_s=300,
