@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -223,7 +222,8 @@ def memory_child(megabytes: int) -> None:
                     log=lambda _line: None)
     before = _status_kb("VmRSS")  # resident now, after the imports and the repeated block
     summary = loader.load_object(BUCKET, KEY)
-    after = max(_status_kb("VmHWM"), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    # VmHWM, not ru_maxrss: ru_maxrss survives fork + exec and would carry the parent's peak
+    after = _status_kb("VmHWM")
     print(json.dumps({"mb": len(block) * repeats / (1 << 20), "growth_mb": (after - before) / 1024,
                       "events": summary.written}))
 
@@ -232,6 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--mb", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each rate; the best counts")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -240,15 +241,18 @@ def main() -> None:
     lines = ndjson_lines(args.events)
     loader_rate(lines[:2000])  # warm-up: imports, first clients
     botocore_rate(lines[:2000])
-    ours = loader_rate(lines)
-    theirs = botocore_rate(lines)
-    parse = orjson_rate(lines)
+    # alternate the two measures and keep each one's best: the machine is shared and noisy
+    ours, theirs, parse = 0.0, 0.0, 0.0
+    for _ in range(args.repeat):
+        ours = max(ours, loader_rate(lines))
+        theirs = max(theirs, botocore_rate(lines))
+        parse = max(parse, orjson_rate(lines))
     calls, with_common, without_common = efficiency(lines)
     child = subprocess.run(
         [sys.executable, __file__, "--memory-child", str(args.mb)], capture_output=True, text=True, check=True
     )
     memory = json.loads(child.stdout.strip().splitlines()[-1])
-    print(f"events: {len(lines)} nginx access events, one core, max_inflight 1")
+    print(f"events: {len(lines)} nginx access events, one core, max_inflight 1, best of {args.repeat}")
     print(f"loader, object bytes → signed WriteRecords requests: {ours:,.0f} events/s")
     print(f"botocore alone, serialize + sign the same records:    {theirs:,.0f} events/s")
     print(f"orjson.loads of the same lines (for scale):            {parse:,.0f} lines/s")

@@ -134,6 +134,9 @@ class RecordWriter:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _submit(self, table: str, records: list[dict[str, Any]], refs: list[Any]) -> None:
+        if self.max_inflight == 1:  # one request at a time: no thread hand-offs
+            self.totals.merge(self.write_batch(table, records, refs))
+            return
         while len(self._inflight) >= self.max_inflight:
             self._collect(wait(self._inflight, return_when=FIRST_COMPLETED).done)
         self._inflight.add(self._pool.submit(self.write_batch, table, records, refs))
