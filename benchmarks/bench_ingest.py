@@ -1,0 +1,128 @@
+"""Ingest over HTTP vs DuckDB's own read_json, on the same events, in the same run.
+
+Posts NDJSON batches of about 1 MB (as Vector's http sink sends them, gzip off) to the ingest
+server on loopback, from two client threads, into a fresh store; then inserts the same events
+from one NDJSON file with ``INSERT ... SELECT ... FROM read_json(...)`` into a fresh DuckDB table
+of the same columns. Prints both rates and their ratio last (goal: at least 0.3).
+
+    .venv/bin/python benchmarks/bench_ingest.py [EVENTS]
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from dendro.ingest.server import IngestServer, IngestSettings
+from dendro.services import tables_of
+from dendro.services.nginx import SERVICE as NGINX
+from dendro.store.local import LocalStore
+
+BATCH_BYTES = 1_000_000
+TOKEN = "bench"
+
+
+def events(count: int) -> list[dict]:
+    rng = random.Random(1)
+    base = 1_795_694_400
+    result = []
+    for i in range(count):
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base + i // 100)) + f".{i % 1_000_000:06d}Z"
+        result.append({
+            "type": "nginx_access", "host": f"web-{i % 5}", "timestamp": stamp, "method": "GET",
+            "path": f"/api/orders/{rng.randint(1, 10_000)}", "status": 500 if i % 50 == 0 else 200,
+            "bytes": rng.randint(100, 50_000), "duration": rng.random(), "client_ip": f"10.0.{i % 256}.7",
+            "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+            "referer": "-", "source_type": "file",
+        })
+    return result
+
+
+def batches(lines: list[bytes]) -> list[bytes]:
+    result, current, size = [], [], 0
+    for line in lines:
+        current.append(line)
+        size += len(line) + 1
+        if size >= BATCH_BYTES:
+            result.append(b"\n".join(current))
+            current, size = [], 0
+    if current:
+        result.append(b"\n".join(current))
+    return result
+
+
+def post_all(url: str, bodies: list[bytes]) -> None:
+    for body in bodies:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            assert response.status == 200
+
+
+def http_rate(directory: Path, bodies: list[bytes], count: int) -> float:
+    tables = tables_of([NGINX])
+    store = LocalStore(directory / "http.duckdb", "dendro", tables)
+    server = IngestServer(store, IngestSettings(TOKEN, 64 * 1024 * 1024), host="127.0.0.1", port=0)
+    server.start()
+    url = f"http://127.0.0.1:{server.port}/ingest"
+    halves = [bodies[0::2], bodies[1::2]]
+    started = time.perf_counter()
+    clients = [threading.Thread(target=post_all, args=(url, half)) for half in halves]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    elapsed = time.perf_counter() - started
+    stored = store.query("SELECT count(*) FROM nginx_access").rows[0][0]
+    server.stop()
+    store.close()
+    assert stored == count, stored
+    return count / elapsed
+
+
+def read_json_rate(directory: Path, lines: list[bytes], count: int) -> float:
+    path = directory / "events.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    table = NGINX.table("nginx_access")
+    con = duckdb.connect(str(directory / "read_json.duckdb"))
+    spec = ", ".join(["time TIMESTAMP", *[f'"{c.name}" {c.type}' for c in table.columns]])
+    con.execute(f"CREATE TABLE nginx_access ({spec})")
+    columns = {"timestamp": "VARCHAR", **{c.name: c.type for c in table.columns}}
+    struct = "{" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
+    names = ", ".join(f'"{c.name}"' for c in table.columns)
+    started = time.perf_counter()
+    con.execute(
+        f"INSERT INTO nginx_access SELECT CAST(timestamp AS TIMESTAMP), {names}"
+        f" FROM read_json('{path}', format = 'newline_delimited', columns = {struct})"
+    )
+    elapsed = time.perf_counter() - started
+    assert con.execute("SELECT count(*) FROM nginx_access").fetchone() == (count,)
+    con.close()
+    return count / elapsed
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    sample = events(count)
+    lines = [orjson.dumps(e) for e in sample]
+    bodies = batches(lines)
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        http = http_rate(directory, bodies, count)
+        native = read_json_rate(directory, lines, count)
+    print(f"events: {count} in {len(bodies)} batches of ~{BATCH_BYTES // 1000} KB")
+    print(f"HTTP ingest:       {http:,.0f} events/s")
+    print(f"DuckDB read_json:  {native:,.0f} events/s")
+    print(f"ratio (HTTP / read_json): {http / native:.2f}")
+
+
+if __name__ == "__main__":
+    main()
