@@ -8,8 +8,10 @@ which is where the calls are counted and where tests inject faults (``before_cal
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,18 @@ def endpoint_url() -> str | None:
 
 
 _LOADER: Any = None
+
+
+@contextmanager
+def botocore_quiet() -> Iterator[None]:
+    """botocore logs whole responses at DEBUG: around a call that returns a secret, it must not."""
+    logger = logging.getLogger("botocore")
+    saved = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
 
 
 def new_session() -> boto3.session.Session:
@@ -63,6 +77,13 @@ class Clients:
                 kwargs["endpoint_url"] = url
             self._cache[service] = session.client(service, **kwargs)
         return self._cache[service]
+
+    def sharing(self, before_call: BeforeCall | None = None) -> Clients:
+        """Another layer over the same session and clients (creating clients is slow), with its
+        own call count and hook."""
+        other = Clients(self.region, self.session, before_call)
+        other._cache = self._cache
+        return other
 
     def call(self, service: str, method: str, **params: Any) -> dict[str, Any]:
         """Make one request and return its response."""

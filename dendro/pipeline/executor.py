@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError, WaiterError
 
-from dendro.pipeline.clients import Clients
+from dendro.pipeline.clients import Clients, botocore_quiet
 from dendro.pipeline.errors import DeployError, explain
 from dendro.pipeline.models import APICall, EmptyBucket, Instruction, Plan, StoreValue, Variable, WaitFor
 
@@ -146,7 +146,11 @@ class Executor:
         attempts = self.role_attempts if call.retry_while_role_propagates else 1
         for attempt in range(attempts):
             try:
-                response = self.clients.call(call.service, call.method, **params)
+                if call.secret_output:
+                    with botocore_quiet():
+                        response = self.clients.call(call.service, call.method, **params)
+                else:
+                    response = self.clients.call(call.service, call.method, **params)
                 break
             except ClientError as error:
                 if call.missing_ok and error.response.get("Error", {}).get("Code") in NOT_FOUND:
@@ -272,4 +276,6 @@ def render(instruction: Instruction) -> str:
         return f"wait until {instruction.condition.replace('_', ' ')}: {instruction.name}"
     if isinstance(instruction, EmptyBucket):
         return f"empty bucket {instruction.bucket} (every object version, every page)"
-    return f"store {instruction.name}"
+    if isinstance(instruction, StoreValue):
+        return f"store {instruction.name}"
+    return repr(instruction)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import functools
 import hashlib
 import importlib.util
 import io
@@ -94,8 +95,19 @@ def modules_of(entry: str = ENTRY) -> dict[str, Path]:
     return seen
 
 
+def _fingerprint() -> tuple[tuple[str, int, int], ...]:
+    """Every Dendro source file with its size and modification time: a changed file rebuilds."""
+    root = Path(__file__).resolve().parents[1]
+    return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in root.rglob("*.py")))
+
+
 def build(entry: str = ENTRY) -> Package:
-    """The deterministic zip of the loader."""
+    """The deterministic zip of the loader (built once per process while no source changes)."""
+    return _build(entry, _fingerprint())
+
+
+@functools.lru_cache(maxsize=4)
+def _build(entry: str, fingerprint: tuple[tuple[str, int, int], ...]) -> Package:
     modules = modules_of(entry)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cache
 from typing import Any
 
 import boto3
@@ -11,6 +12,7 @@ import boto3
 TAG = "dendro:pipeline"
 
 
+@cache
 def client(service: str) -> Any:
     return boto3.client(service, region_name="us-east-1", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 
