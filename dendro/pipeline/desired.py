@@ -80,7 +80,7 @@ def _alerts(config: Config, names: Names, log_group: LogGroup, topic: Topic) -> 
         name = params["AlarmName"]
         if not name.startswith(names.alarm_prefix):  # teardown finds alarms by the pipeline's prefix
             name = names.alarm_prefix + name
-        params = {k: v for k, v in params.items() if k != "Tags"} | {"AlarmName": name}
+        params = {**params, "AlarmName": name}
         resources.append(Alarm(name, names.pipeline, params=params, topic=topic))
     return resources
 

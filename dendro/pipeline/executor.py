@@ -137,7 +137,7 @@ class Executor:
         elif isinstance(instruction, WaitFor):
             self._wait(instruction)
         elif isinstance(instruction, EmptyBucket):
-            self._empty_bucket(instruction.bucket)
+            self._empty_bucket(instruction.bucket, instruction.page_size)
         else:
             raise DeployError(f"internal error: the executor does not know {instruction!r}")
 
@@ -206,31 +206,30 @@ class Executor:
             raise DeployError(f"Firehose stream {name} is {status}; run the command again to recreate it")
         return status
 
-    def _empty_bucket(self, bucket: str) -> None:
-        """Every version and delete marker, every page (1000 keys per delete_objects)."""
-        params: dict[str, Any] = {"Bucket": bucket}
+    def _empty_bucket(self, bucket: str, page_size: int) -> None:
+        """Every version and delete marker, page after page (each page is deleted before the next
+        is listed from the start, so markers never point at deleted keys)."""
         while True:
             try:
-                page = self.clients.call("s3", "list_object_versions", **params)
+                page = self.clients.call("s3", "list_object_versions", Bucket=bucket, MaxKeys=page_size)
                 keys = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", [])]
                 keys += [
                     {"Key": m["Key"], "VersionId": m["VersionId"]} for m in page.get("DeleteMarkers", [])
                 ]
                 for start in range(0, len(keys), 1000):
                     batch = keys[start : start + 1000]
-                    self.clients.call(
+                    answer = self.clients.call(
                         "s3", "delete_objects", Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
                     )
+                    if answer.get("Errors"):
+                        first = answer["Errors"][0]
+                        raise DeployError(
+                            f"S3 did not delete {first.get('Key')} from {bucket}: {first.get('Message')}"
+                        )
             except ClientError as error:
                 raise explain(error, "s3", "delete_objects") from None
-            if not page.get("IsTruncated"):
+            if not page.get("IsTruncated") or not keys:
                 return
-            params = {
-                "Bucket": bucket,
-                "KeyMarker": page.get("NextKeyMarker"),
-                "VersionIdMarker": page.get("NextVersionIdMarker"),
-            }
-            params = {k: v for k, v in params.items() if v is not None}
 
 
 class DisplayExecutor:

@@ -313,6 +313,7 @@ class EmptyBucket:
 
     bucket: str
     description: str = ""
+    page_size: int = 1000  # list_object_versions MaxKeys; delete_objects takes 1000 at most
 
 
 Instruction = APICall | StoreValue | WaitFor | EmptyBucket

@@ -308,7 +308,7 @@ class Planner:
         assert note.bucket is not None and note.function is not None
         fn, bucket = note.function, note.bucket
         steps: list[Instruction] = []
-        fn_arn = Variable(f"{fn.name}.arn")
+        fn_arn = Variable(f"function:{fn.name}.arn")
         statement = None
         if fn.label not in self._created:
             policy = self.reader.get(
@@ -384,7 +384,7 @@ class Planner:
                     "sns",
                     "create_topic",
                     params={"Name": topic.name, "Tags": tag_list(topic.tags)},
-                    output=f"{topic.name}.arn",
+                    output=f"topic:{topic.name}.arn",
                     output_path=("TopicArn",),
                     description=f"create {topic.label}",
                 )
@@ -392,7 +392,7 @@ class Planner:
         else:
             tags = self.reader.read("sns", "list_tags_for_resource", ResourceArn=arn)
             self._owned(topic, {t["Key"]: t["Value"] for t in tags.get("Tags", [])})
-            steps.append(StoreValue(f"{topic.name}.arn", arn))
+            steps.append(StoreValue(f"topic:{topic.name}.arn", arn))
             subs = self.reader.clients.pages(
                 "sns", "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn
             )
@@ -405,7 +405,7 @@ class Planner:
                         "sns",
                         "subscribe",
                         params={
-                            "TopicArn": Variable(f"{topic.name}.arn"),
+                            "TopicArn": Variable(f"topic:{topic.name}.arn"),
                             "Protocol": "email",
                             "Endpoint": email,
                         },
@@ -700,7 +700,7 @@ class Planner:
                         "Tags": fn.tags,
                         "Publish": False,
                     },
-                    output=f"{fn.name}.arn",
+                    output=f"function:{fn.name}.arn",
                     output_path=("FunctionArn",),
                     retry_while_role_propagates=True,
                     description=f"create {fn.label} ({len(fn.package.zip_bytes)} bytes)",
@@ -709,7 +709,7 @@ class Planner:
             ]
         self._owned(fn, found.get("Tags", {}))
         current = found["Configuration"]
-        steps: list[Instruction] = [StoreValue(f"{fn.name}.arn", current["FunctionArn"])]
+        steps: list[Instruction] = [StoreValue(f"function:{fn.name}.arn", current["FunctionArn"])]
         if current.get("CodeSha256") != fn.package.sha256:
             steps += [
                 self._call(
@@ -776,13 +776,18 @@ class Planner:
                 alarm,
                 "cloudwatch",
                 "put_metric_alarm",
-                params={**alarm.params, "Tags": tag_list(alarm.tags)},
+                params={**alarm.params, "Tags": tag_list(_alarm_tags(alarm))},
                 description=f"put {alarm.label}",
             )
         ]
 
     def _account(self) -> str:
         return self.names.account
+
+
+def _alarm_tags(alarm: Alarm) -> dict[str, str]:
+    """The alert rule's own tags (severity…) with the pipeline's tag."""
+    return {t["Key"]: t["Value"] for t in alarm.params.get("Tags", [])} | alarm.tags
 
 
 def _canonical(document: Any) -> str:

@@ -16,6 +16,8 @@ Document = dict[str, Any]
 
 #: actions AWS does not scope to a resource; the only ones allowed on "*"
 UNSCOPED_ACTIONS = frozenset({"timestream:DescribeEndpoints"})
+#: list actions AWS scopes to the account and region at most (their resource is "…:log-group:*")
+ACCOUNT_SCOPED_ACTIONS = frozenset({"logs:DescribeLogGroups"})
 
 
 def _statement(sid: str, actions: list[str], resources: list[str] | str, **extra: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
 
 def RoleVar(role: str) -> Variable:
     """The variable holding a role's ARN (set by create_role, or stored when the role exists)."""
-    return Variable(f"{role}.arn")
+    return Variable(f"role:{role}.arn")
 
 
 def public_access_block() -> dict[str, bool]:

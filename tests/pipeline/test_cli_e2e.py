@@ -28,7 +28,7 @@ def test_plan_changes_nothing(aws: MotoServer, config_file: Path) -> None:
     assert code == 0, out
     assert 's3.create_bucket({"Bucket": "dtest-123456789012-us-east-1"})' in out
     assert "lambda.create_function(" in out and "<" in out and "bytes>" in out  # the zip shown as its size
-    assert "${dtest-loader.arn}" in out  # the function's role ARN is a variable until the role exists
+    assert "${role:dtest-loader.arn}" in out  # the function's role ARN is a variable until the role exists
     assert "nothing was changed" in out
     assert awscheck.remains("dtest") == []
 

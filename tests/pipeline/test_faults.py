@@ -46,7 +46,7 @@ CLIENTS = Clients("us-east-1")  # one set of boto3 clients for the whole test: c
 def _config(tmp_path: Path) -> Config:
     path = tmp_path / "dendro.yaml"
     path.write_text(
-        "pipeline: dfault\nservices: {}\naws: {emails: [ops@example.com]}\n", encoding="utf-8"
+        "pipeline: dfault\nservices: [nginx]\naws: {emails: [ops@example.com]}\n", encoding="utf-8"
     )
     return config_module.load(path)
 
