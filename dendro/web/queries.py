@@ -1,0 +1,253 @@
+"""The SQL the console's pages run, written once in Dendro's Timestream dialect.
+
+Every function returns SQL text only; the pages run it through the Store, so the same text runs
+on DuckDB locally (translated by :mod:`dendro.store.dialect`) and on Timestream. Every query
+bounds ``time`` (Timestream bills by the data a query scans, and a time predicate prunes it), and
+queries that would be one per table are one ``UNION ALL`` instead, so a page costs few queries.
+Names are quoted and text values escaped here, never pasted in raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from dendro.services.base import Red
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def table_ref(database: str, table: str) -> str:
+    return f"{quote(database)}.{quote(table)}"
+
+
+def millis(moment: datetime) -> int:
+    return int(moment.astimezone(UTC).timestamp() * 1000)
+
+
+def time_range(start: datetime, end: datetime) -> str:
+    """``time`` within [start, end), as Timestream and DuckDB both read it."""
+    return f"time >= from_milliseconds({millis(start)}) AND time < from_milliseconds({millis(end)})"
+
+
+def table_activity(database: str, tables: Sequence[str]) -> str:
+    """Rows of each table in the last 5 minutes, hour and day, and its last event time (24 h)."""
+    parts = [
+        f"SELECT {text(name)} AS tbl,"
+        " sum(CASE WHEN time >= ago(5m) THEN 1 ELSE 0 END) AS last_5m,"
+        " sum(CASE WHEN time >= ago(1h) THEN 1 ELSE 0 END) AS last_1h,"
+        " count(*) AS last_24h, max(time) AS last_time"
+        f" FROM {table_ref(database, name)} WHERE time >= ago(24h)"
+        for name in tables
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def status_class(column: str) -> str:
+    col = quote(column)
+    return (
+        f"CASE WHEN {col} >= 500 THEN '5xx' WHEN {col} >= 400 THEN '4xx' WHEN {col} >= 300 THEN '3xx'"
+        f" WHEN {col} >= 200 THEN '2xx' ELSE 'other' END"
+    )
+
+
+def error_condition(red: Red) -> str | None:
+    """SQL that is true for an error event of this RED mapping (None: the table has no errors)."""
+    if red.status:
+        return f"{quote(red.status)} >= 500"
+    if red.level and red.error_levels:
+        return f"{quote(red.level)} IN ({', '.join(text(level) for level in red.error_levels)})"
+    return None
+
+
+def class_expression(red: Red) -> str:
+    """What the rate chart splits by: the status class, the level, or nothing."""
+    if red.status:
+        return status_class(red.status)
+    if red.level:
+        return f"coalesce({quote(red.level)}, 'none')"
+    return "'events'"
+
+
+def rate_by_class(database: str, red: Red, start: datetime, end: datetime, step: int) -> str:
+    """Events per bin, split by status class (HTTP) or level (databases)."""
+    return (
+        f"SELECT bin(time, {step}s) AS t, {class_expression(red)} AS class, count(*) AS n"
+        f" FROM {table_ref(database, red.table)} WHERE {time_range(start, end)}"
+        " GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+
+
+def red_summary(database: str, red: Red, start: datetime, end: datetime, step: int) -> str:
+    """Per bin: events, errors, and the p50/p95/p99 of the duration when the table has one."""
+    errors = error_condition(red)
+    values = [
+        "count(*) AS n",
+        f"sum(CASE WHEN {errors} THEN 1 ELSE 0 END) AS errors" if errors else "0 AS errors",
+    ]
+    if red.duration:
+        col = quote(red.duration)
+        values += [f"approx_percentile({col}, {q}) AS p{int(q * 100)}" for q in (0.5, 0.95, 0.99)]
+    return (
+        f"SELECT bin(time, {step}s) AS t, {', '.join(values)} FROM {table_ref(database, red.table)}"
+        f" WHERE {time_range(start, end)} GROUP BY 1 ORDER BY 1"
+    )
+
+
+def events_by_host(database: str, table: str, start: datetime, end: datetime, step: int) -> str:
+    """Events per bin and host (services without a RED mapping, such as syslog)."""
+    return (
+        f"SELECT bin(time, {step}s) AS t, host, count(*) AS n FROM {table_ref(database, table)}"
+        f" WHERE {time_range(start, end)} GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+
+
+#: host gauges charted per host: metric name → chart
+HOST_GAUGES = ("load1", "memory_used_bytes", "memory_total_bytes")
+
+
+def host_gauges(database: str, start: datetime, end: datetime, step: int) -> str:
+    names = ", ".join(text(n) for n in HOST_GAUGES)
+    return (
+        f"SELECT bin(time, {step}s) AS t, host, name, avg(value) AS v FROM {table_ref(database, 'host')}"
+        f" WHERE {time_range(start, end)} AND name IN ({names}) GROUP BY 1, 2, 3 ORDER BY 1"
+    )
+
+
+def host_cpu(database: str, start: datetime, end: datetime, step: int) -> str:
+    """CPU seconds per bin, host and mode (summed over CPUs); busy share is computed from deltas."""
+    return (
+        "SELECT t, host, mode, sum(mx) AS seconds FROM ("
+        f"SELECT bin(time, {step}s) AS t, host, cpu, mode, max(value) AS mx"
+        f" FROM {table_ref(database, 'host')} WHERE {time_range(start, end)}"
+        " AND name = 'cpu_seconds_total' GROUP BY 1, 2, 3, 4"
+        ") GROUP BY 1, 2, 3 ORDER BY 1"
+    )
+
+
+def host_disk(database: str, start: datetime, end: datetime, step: int) -> str:
+    """Used and total bytes per bin, host and filesystem."""
+    return (
+        f"SELECT bin(time, {step}s) AS t, host, mountpoint, name, max(value) AS v"
+        f" FROM {table_ref(database, 'host')} WHERE {time_range(start, end)}"
+        " AND name IN ('filesystem_used_bytes', 'filesystem_total_bytes') AND mountpoint IS NOT NULL"
+        " GROUP BY 1, 2, 3, 4 ORDER BY 1"
+    )
+
+
+def hosts_seen(database: str, tables: Sequence[str], days: int) -> str:
+    """Per host and table: rows and the last event time over the last ``days`` days."""
+    parts = [
+        f"SELECT host, {text(name)} AS tbl, count(*) AS n, max(time) AS last_time"
+        f" FROM {table_ref(database, name)} WHERE time >= ago({days}d) GROUP BY host"
+        for name in tables
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def agent_heartbeats(database: str, days: int) -> str:
+    """The last heartbeat of every agent: its time, version and uptime."""
+    return (
+        "SELECT host, max(time) AS last_time, max_by(version, time) AS version,"
+        f" max_by(uptime, time) AS uptime FROM {table_ref(database, 'agent')}"
+        f" WHERE time >= ago({days}d) GROUP BY host ORDER BY host"
+    )
+
+
+def count_where(database: str, table: str, where: str, window_s: int) -> str:
+    """Matching events per host over the last ``window_s`` seconds (an alert event's condition)."""
+    return (
+        f"SELECT host, count(*) AS n FROM {table_ref(database, table)}"
+        f" WHERE time >= ago({window_s}s) AND ({where}) GROUP BY host ORDER BY host"
+    )
+
+
+def red_now(database: str, red: Red, window_s: int) -> str:
+    """Per host over the last ``window_s`` seconds: requests, errors and p95 duration."""
+    errors = error_condition(red) or "false"
+    p95 = f"approx_percentile({quote(red.duration)}, 0.95)" if red.duration else "NULL"
+    return (
+        f"SELECT host, count(*) AS n, sum(CASE WHEN {errors} THEN 1 ELSE 0 END) AS errors, {p95} AS p95"
+        f" FROM {table_ref(database, red.table)} WHERE time >= ago({window_s}s) GROUP BY host ORDER BY host"
+    )
+
+
+def host_latest(database: str, names: Sequence[str], window_s: int) -> str:
+    """The latest value of these host metrics per host and filesystem."""
+    wanted = ", ".join(text(n) for n in names)
+    return (
+        "SELECT host, mountpoint, name, max_by(value, time) AS v"
+        f" FROM {table_ref(database, 'host')} WHERE time >= ago({window_s}s) AND name IN ({wanted})"
+        " GROUP BY host, mountpoint, name ORDER BY host"
+    )
+
+
+def recent_rows(database: str, table: str, columns: Sequence[str], days: int, limit: int, offset: int) -> str:
+    """The newest rows of a table (the pipeline's own problems: rejected, parse_error)."""
+    cols = ", ".join(["time", *[quote(c) for c in columns]])
+    return (
+        f"SELECT {cols} FROM {table_ref(database, table)} WHERE time >= ago({days}d)"
+        f" ORDER BY time DESC LIMIT {int(limit)} OFFSET {int(offset)}"
+    )
+
+
+def examples(database: str, tables: Sequence[str]) -> list[tuple[str, str]]:
+    """Example queries for the query page (title, SQL), for the tables this store has."""
+    found = set(tables)
+    result: list[tuple[str, str]] = []
+    db = quote(database)
+    if "nginx_access" in found:
+        result.append(
+            (
+                "nginx 500s of the last 2 hours",
+                "SELECT time, host, method, path, status, duration\n"
+                f'FROM {db}."nginx_access"\nWHERE time > ago(2h) AND status >= 500\n'
+                "ORDER BY time DESC",
+            )
+        )
+    for table in ("nginx_access", "apache_access"):
+        if table in found:
+            result.append(
+                (
+                    f"Slowest paths ({table}, last hour)",
+                    "SELECT path, count(*) AS requests,\n"
+                    "       approx_percentile(duration, 0.95) AS p95_seconds\n"
+                    f'FROM {db}."{table}"\nWHERE time > ago(1h) AND duration IS NOT NULL\n'
+                    "GROUP BY path\nORDER BY p95_seconds DESC\nLIMIT 20",
+                )
+            )
+            break
+    if "postgres" in found:
+        result.append(
+            (
+                "PostgreSQL errors by database (last 24 hours)",
+                "SELECT database, level, count(*) AS events\n"
+                f"FROM {db}.\"postgres\"\nWHERE time > ago(24h) AND level IN ('ERROR', 'FATAL', 'PANIC')\n"
+                "GROUP BY database, level\nORDER BY events DESC",
+            )
+        )
+    if "host" in found:
+        result.append(
+            (
+                "Disk usage per host (last value)",
+                "SELECT host, mountpoint, max_by(value, time) AS used_ratio\n"
+                f"FROM {db}.\"host\"\nWHERE time > ago(1h) AND name = 'filesystem_used_ratio'\n"
+                "GROUP BY host, mountpoint\nORDER BY used_ratio DESC",
+            )
+        )
+    result.append(
+        (
+            "Requests per minute (last hour)" if "nginx_access" in found else "Tables of the store",
+            f'SELECT bin(time, 1m) AS minute, count(*) AS requests\nFROM {db}."nginx_access"\n'
+            "WHERE time > ago(1h)\nGROUP BY 1\nORDER BY 1"
+            if "nginx_access" in found
+            else "SHOW TABLES",
+        )
+    )
+    return result

@@ -1,0 +1,20 @@
+"""Home: the services monitored, each table's recent events, and the pipeline's health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from dendro.web import overview
+from dendro.web.state import console
+from dendro.web.views.common import attempt
+
+blueprint = Blueprint("home", __name__)
+
+
+@blueprint.get("/")
+def index() -> str:
+    c = console()
+    summary, error = attempt(lambda: overview.home(c.store, c.config, c.services()))
+    return render_template(
+        "home.html", summary=summary, error=error, backend=c.config.backend, database=c.database
+    )
