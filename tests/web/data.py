@@ -14,7 +14,7 @@ HOSTILE_PATH = "/search?q=<script>alert('x')</script>"
 HOSTILE_AGENT = "Mozilla/5.0 \"quoted\" 'single' <b>bold</b>"
 FORMULAS = ('=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)")
 DISK_TOTAL = 100 * 1024**3
-DISK_GROWTH_PER_MIN = 16 * 1024**2  # 16 MiB a minute: about 96 days to fill 1.5 TiB... see tests
+DISK_GROWTH_PER_MIN = 16 * 1024**2  # bytes a minute: 60 GiB left fill in 64 hours
 
 
 def stamp(moment: datetime) -> str:
@@ -82,7 +82,7 @@ def events(now: datetime) -> list[dict[str, Any]]:
         result.append(_access("web-2", recent + timedelta(seconds=i), 200, 0.07))
     for i in range(2):  # a host that went silent two hours ago
         result.append(_access("web-old", now - timedelta(hours=2, seconds=i), 200, 0.05))
-    pg_time = now - timedelta(minutes=10)
+    pg_time = now - timedelta(minutes=3)
     for level, database, count in (("ERROR", "shop", 3), ("FATAL", "auth", 1), ("LOG", "shop", 5)):
         for i in range(count):
             result.append(
@@ -98,7 +98,7 @@ def events(now: datetime) -> list[dict[str, Any]]:
                 }
             )
     for minute in range(60, 0, -1):  # host metrics of web-1, a sample a minute for the last hour
-        at = now - timedelta(minutes=minute)
+        at = now - timedelta(minutes=minute) + timedelta(seconds=30)
         used = 40 * 1024**3 + (60 - minute) * DISK_GROWTH_PER_MIN
         tags = {"collector": "filesystem", "device": "sda1", "mountpoint": "/", "filesystem": "ext4"}
         result += [
