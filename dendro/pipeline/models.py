@@ -34,7 +34,7 @@ class Names:
 
     @property
     def stream(self) -> str:
-        return f"{self.pipeline}-events"
+        return self.pipeline  # the name dendro.vector's Firehose sink sends to
 
     @property
     def firehose_role(self) -> str:

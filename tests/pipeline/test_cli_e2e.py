@@ -46,7 +46,7 @@ def test_deploy_list_redeploy_teardown(aws: MotoServer, config_file: Path) -> No
     kinds = {(r["kind"], r["name"]) for r in listing["resources"]}
     expected = {
         ("S3 bucket", "dtest-123456789012-us-east-1"),
-        ("Firehose stream", "dtest-events"),
+        ("Firehose stream", "dtest"),
         ("Lambda function", "dtest-loader"),
         ("log group", "/aws/lambda/dtest-loader"),
         ("IAM role", "dtest-loader"),

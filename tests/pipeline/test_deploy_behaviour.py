@@ -61,7 +61,7 @@ def test_a_changed_setting_updates_only_what_it_touches(aws: MotoServer, tmp_pat
     assert deployer.deploy(changed, CLIENTS.sharing(), backoff=NO_WAIT).plan.empty
     lam = awscheck.client("lambda").get_function_configuration(FunctionName="dbeh-loader")
     assert lam["MemorySize"] == 1024
-    stream = awscheck.client("firehose").describe_delivery_stream(DeliveryStreamName="dbeh-events")
+    stream = awscheck.client("firehose").describe_delivery_stream(DeliveryStreamName="dbeh")
     hints = stream["DeliveryStreamDescription"]["Destinations"][0]["ExtendedS3DestinationDescription"][
         "BufferingHints"
     ]

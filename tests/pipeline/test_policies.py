@@ -84,8 +84,8 @@ def test_loader_role_reads_raw_writes_rejected_aggregates_timestream_sns_logs() 
 
 def test_agent_may_only_put_records_into_its_stream() -> None:
     assert _grants(policies.agent(NAMES)) == {
-        "firehose:PutRecord": {"arn:aws:firehose:eu-west-1:123456789012:deliverystream/dendro-events"},
-        "firehose:PutRecordBatch": {"arn:aws:firehose:eu-west-1:123456789012:deliverystream/dendro-events"},
+        "firehose:PutRecord": {"arn:aws:firehose:eu-west-1:123456789012:deliverystream/dendro"},
+        "firehose:PutRecordBatch": {"arn:aws:firehose:eu-west-1:123456789012:deliverystream/dendro"},
     }
 
 
