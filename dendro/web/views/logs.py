@@ -51,7 +51,8 @@ def _local(c: Console) -> str:
         chosen = by_name[wanted] if wanted else files[0]
         file_page = logs.read_file_page(chosen, page_number())
         return render_template(
-            "logs_local.html", files=files, chosen=chosen, file_page=file_page, data_dir=c.data_dir, problems=None
+            "logs_local.html", files=files, chosen=chosen, file_page=file_page, data_dir=c.data_dir,
+            problems=None,
         )
     table = request.args.get("table", "rejected")
     if table not in logs.PROBLEM_TABLES:
