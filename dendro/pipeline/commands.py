@@ -87,6 +87,10 @@ def deploy(
             on_progress=_progress,
             show=lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True),
             confirm=confirm,
+            announce=lambda who: console.print(
+                f"Pipeline {config.pipeline}: account {who.account} as {who.arn}, region {who.region}.",
+                highlight=False,
+            ),
         )
     except DeployError as error:
         fail(str(error))
@@ -94,8 +98,7 @@ def deploy(
 
 
 def _render_deploy(report: deployer.DeployReport, dry_run: bool, seconds: float) -> None:
-    names, who = report.names, report.identity
-    console.print(f"Account {who.account} ({who.arn}), region {who.region}.", highlight=False)
+    names = report.names
     if report.plan.empty:
         console.print(
             f"Nothing to change: pipeline {names.pipeline} is up to date "

@@ -87,11 +87,14 @@ def deploy(
     on_progress: ProgressCallback | None = None,
     show: Callable[[str], None] | None = None,
     confirm: Callable[[Plan], bool] | None = None,
+    announce: Callable[[Identity], None] | None = None,
     backoff: Backoff | None = None,
 ) -> DeployReport:
     """Plan, then execute (or, with ``dry_run``, display) the calls. ``confirm`` sees the plan
     before anything changes and may decline it (the report then has ``applied`` False)."""
     who = identity(clients)
+    if announce is not None:
+        announce(who)
     names = names_of(config, who)
     try:
         plan = plan_deploy(config, clients, names, emails, agent_user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,39 @@ def test_no_credentials_is_one_clear_message(
     code, out = dendro("deploy", "--config", str(config_file), "--yes")
     assert code == 1
     assert "No AWS credentials found" in out and "Traceback" not in out
+
+
+def _set_agent_hosts(aws: MotoServer, pipeline: str, hosts: list[str]) -> None:
+    query = f'SELECT DISTINCT host FROM "{pipeline}"."agent" WHERE time > ago(10m)'
+    result = {
+        "QueryId": "q1",
+        "ColumnInfo": [{"Name": "host", "Type": {"ScalarType": "VARCHAR"}}],
+        "Rows": [{"Data": [{"ScalarValue": host}]} for host in hosts],
+    }
+    body = json.dumps({"results": {query: [result]}}).encode()
+    request = urllib.request.Request(
+        f"{aws.url}/moto-api/static/timestream/query-results",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+
+
+def test_interactive_deploy_and_teardown_warn_and_ask(aws: MotoServer, config_file: Path) -> None:
+    answers = "y\nops@example.com, dev@example.com\ny\n"  # alerts? addresses; apply?
+    result = runner.invoke(app, ["deploy", "--config", str(config_file)], input=answers, env=ENV)
+    assert result.exit_code == 0, result.output
+    subscribed = awscheck.client("sns").list_subscriptions()["Subscriptions"]
+    assert sorted(s["Endpoint"] for s in subscribed) == ["dev@example.com", "ops@example.com"]
+
+    _set_agent_hosts(aws, "dtest", ["web-1", "db-1"])
+    result = runner.invoke(app, ["teardown", "--config", str(config_file)], input="n\n", env=ENV)
+    assert result.exit_code == 1
+    assert "agents sent events in the last 10 minutes from: db-1, web-1" in result.output
+    assert "Will delete pipeline dtest" in result.output and "Nothing was deleted" in result.output
+    assert "s3:dtest-123456789012-us-east-1" in awscheck.remains("dtest")
+
+    code, out = dendro("teardown", "--config", str(config_file), "--yes")
+    assert code == 0 and "nothing of it is left" in out
