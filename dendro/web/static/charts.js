@@ -52,7 +52,7 @@
     chart.series.forEach(function (s, i) {
       data.push(pad(s.values, n));
       series.push({label: s.label, stroke: CLASS_COLORS[s.label] || COLORS[i % COLORS.length],
-                   width: s.label === chart.analysed ? 2 : 1.5, spanGaps: false,
+                   width: s.label === chart.analysed ? 2 : 1.5, spanGaps: false, points: {show: false},
                    value: function (u, v) { return fmt(v, chart.unit); }});
     });
     var bands = [];
@@ -75,12 +75,14 @@
       var lead = new Array(xs.length - 1).fill(null);
       var fIdx = data.length;
       data.push(pad(lead.concat(fc.mean), n));
-      series.push({label: "forecast", stroke: "#7b5ea7", width: 1.5, dash: [6, 4],
+      series.push({label: "forecast", stroke: "#7b5ea7", width: 2, dash: [6, 4], points: {show: false},
                    value: function (u, v) { return fmt(v, chart.unit); }});
       data.push(pad(lead.concat(fc.upper), n));
-      series.push({label: Math.round(fc.level * 100) + "% high", stroke: "rgba(123,94,167,0.3)", width: 1});
+      series.push({label: Math.round(fc.level * 100) + "% high", stroke: "rgba(123,94,167,0.3)", width: 1,
+                   points: {show: false}});
       data.push(pad(lead.concat(fc.lower), n));
-      series.push({label: Math.round(fc.level * 100) + "% low", stroke: "rgba(123,94,167,0.3)", width: 1});
+      series.push({label: Math.round(fc.level * 100) + "% low", stroke: "rgba(123,94,167,0.3)", width: 1,
+                   points: {show: false}});
       bands.push({series: [fIdx + 1, fIdx + 2], fill: "rgba(123,94,167,0.12)"});
     }
     return {data: data, series: series, bands: bands};
@@ -136,7 +138,6 @@
       p.textContent = "This service has no table with data in the store yet.";
       root.appendChild(p);
     }
-    var width = Math.max(320, Math.min(root.clientWidth, 1400) - 20);
     payload.charts.forEach(function (chart) {
       var box = document.createElement("section");
       box.className = "chart";
@@ -157,9 +158,9 @@
       }
       var built = build(chart);
       var opts = {
-        width: width, height: 240, tzDate: utc, series: built.series, bands: built.bands,
+        width: Math.max(300, box.clientWidth - 24), height: 240, tzDate: utc, series: built.series, bands: built.bands,
         scales: {x: {time: true}},
-        axes: [{}, {size: 60, values: function (u, vals) { return vals.map(function (v) { return fmt(v, chart.unit); }); }}],
+        axes: [{}, {size: 72, values: function (u, vals) { return vals.map(function (v) { return fmt(v, chart.unit); }); }}],
         legend: {live: true}
       };
       plots.push(new uPlot(opts, built.data, box));
