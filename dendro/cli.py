@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "dendro.pipeline.commands",  # deploy, list, teardown (AWS)
     "dendro.ingest.commands",  # up, ingest, query (local backend)
     "dendro.alerts.commands",  # alerts render, alerts list
+    "dendro.grafana.commands",  # grafana build
     "dendro.web.commands",  # start server (web console)
 )
 

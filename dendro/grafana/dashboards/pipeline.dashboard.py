@@ -1,0 +1,79 @@
+"""Pipeline (Prometheus, one Timestream table): is every event arriving and landing?
+
+Events per table, parse errors, late events and when each agent was last heard from come from
+the exporter's ``dendro_events_total``, ``dendro_late_events_total`` and
+``dendro_last_event_timestamp_seconds``; the exporter's own health from ``dendro_exporter_*`` and
+``dendro_store_*``. The one Timestream panel lists the newest parse errors with their raw lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dendro.alerts.datasources import TIMESTREAM_UID
+from dendro.exporter import names
+from dendro.grafana import panels as p
+from dendro.grafana.selection import current
+from dendro.grafana.timestream import TABLE, TimestreamTarget
+
+selection = current()
+grid = p.Grid()
+ds = p.prometheus_ds()
+HOST = 'host=~"$host"'
+RATE = "[$__rate_interval]"
+
+
+def build() -> Any:
+    items: list[Any] = [
+        grid.row("Events"),
+        p.timeseries(grid, "Events per table", "Events stored per minute, by table (dendro_events_total).",
+                     "opm",
+                     [p.prom(f"sum by (table) (rate({names.EVENTS}{{{HOST}}}{RATE})) * 60", "{{table}}")], ds,
+                     w=12, stacking={"mode": "normal", "group": "A"}, fillOpacity=40),
+        p.timeseries(grid, "Parse errors", "Lines per minute the agents could not parse, by host (the"
+                     " parse_error table; the panel below shows them).", "opm",
+                     [p.prom(f'sum by (host) (rate({names.EVENTS}{{table="parse_error", {HOST}}}{RATE}))'
+                             " * 60", "{{host}}")], ds, w=6),
+        p.timeseries(grid, "Late events", "Events per minute stored after the exporter had counted their"
+                     " window: in the store but not in the RED metrics (raise exporter.delay if this grows).",
+                     "opm", [p.prom(f"sum by (table) (rate({names.LATE_EVENTS}{RATE})) * 60", "{{table}}")],
+                     ds, w=6),
+        grid.row("Agents"),
+        p.table(grid, "Agents last seen", "Seconds since each host's Vector agent last sent its heartbeat"
+                " (the agent table); the agent_silent alert fires above its threshold.", "s",
+                [p.prom(f'sort_desc(time() - max by (host) ({names.LAST_EVENT}{{table="agent", {HOST}}}))',
+                        "", "A", instant=True)], ds),
+        p.table(grid, "Last event per table", "Seconds since the newest event of each table and host.", "s",
+                [p.prom(f"sort_desc(time() - max by (host, table) ({names.LAST_EVENT}{{{HOST}}}))", "", "A",
+                        instant=True)], ds),
+        grid.row("Exporter and store"),
+        p.timeseries(grid, "Exporter up", "1 when the exporter's last poll of the store succeeded.", "bool",
+                     [p.prom(names.EXPORTER_UP, "up")], ds),
+        p.timeseries(grid, "Poll duration", "Seconds the exporter's last poll took.", "s",
+                     [p.prom(names.POLL_DURATION, "poll")], ds),
+        p.timeseries(grid, "Store errors", "Failed store queries or S3 requests of the exporter, per minute.",
+                     "opm", [p.prom(f"rate({names.STORE_QUERY_ERRORS}{RATE}) * 60", "errors")], ds),
+        grid.row("Parse errors (Timestream)"),
+        p.table(grid, "Recent parse errors", "The last 100 lines an agent could not parse, newest first,"
+                " with the reason and the raw line, every host (one Timestream query per refresh).", "short",
+                [TimestreamTarget(
+                    rawQuery='SELECT time, host, source, error, message FROM "$__database"."parse_error"'
+                    " WHERE $__timeFilter ORDER BY time DESC LIMIT 100",
+                    columns=("time", "host", "source", "error", "message"), format=TABLE)],
+                p.timestream_ds(TIMESTREAM_UID), w=24),
+    ]
+    host = p.host_variable(names.LAST_EVENT)
+    return p.dashboard(
+        title="Dendro / Pipeline",
+        uid="dendro-pipeline",
+        description="Events per table, parse errors, late events, agents last seen, the exporter's health.",
+        panels=items,
+        variables=[p.prometheus_variable(), host,
+                   p.custom_variable("database", "Database", [selection.database])],
+        refresh="5m",
+        time_from="now-3h",
+        tags=["pipeline", "prometheus", "timestream"],
+    )
+
+
+dashboard = build()
