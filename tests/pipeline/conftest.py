@@ -11,7 +11,11 @@ from tests.servers.moto import MotoServer, moto_server  # noqa: F401 - a fixture
 
 
 @pytest.fixture
-def aws(moto_server: MotoServer) -> Iterator[MotoServer]:  # noqa: F811
+def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:  # noqa: F811
+    """moto's server, emptied, with this test's environment pointing every AWS client at it."""
+    for key, value in moto_server.environment.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
     moto_server.reset()
     yield moto_server
 

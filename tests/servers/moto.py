@@ -1,8 +1,10 @@
 """moto's server (ThreadedMotoServer) on 127.0.0.1: a stand-in for AWS in end-to-end tests.
 
-Session-scoped: started once, with dummy credentials and ``AWS_ENDPOINT_URL`` pointing at it
-(so every boto3 client of the code under test, and of the CLI run in-process, talks to it),
-and stopped at the end. ``reset()`` wipes every resource between tests.
+Session-scoped: started once and stopped at the end. It changes no environment variable by
+itself (other areas' tests use moto's in-process mocks, which AWS_ENDPOINT_URL would bypass):
+a test applies :attr:`MotoServer.environment` (dummy credentials and ``AWS_ENDPOINT_URL``
+pointing at the server) with monkeypatch, so every boto3 client of the code under test, and of
+the CLI run in-process, talks to it. ``reset()`` wipes every resource between tests.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ DUMMY_ENV = {
 class MotoServer:
     url: str
 
+    @property
+    def environment(self) -> dict[str, str]:
+        return {**DUMMY_ENV, "AWS_ENDPOINT_URL": self.url}
+
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -45,17 +51,7 @@ def moto_server() -> Iterator[MotoServer]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     wait_for_port(port)
-    url = f"http://127.0.0.1:{port}"
-    saved = {k: os.environ.get(k) for k in [*DUMMY_ENV, "AWS_ENDPOINT_URL", "AWS_PROFILE"]}
-    os.environ.update(DUMMY_ENV)
-    os.environ["AWS_ENDPOINT_URL"] = url
-    os.environ.pop("AWS_PROFILE", None)
     try:
-        yield MotoServer(url)
+        yield MotoServer(f"http://127.0.0.1:{port}")
     finally:
         server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
