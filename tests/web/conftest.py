@@ -36,7 +36,9 @@ class Known:
 @pytest.fixture(scope="session")
 def known(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Known]:
     directory = tmp_path_factory.mktemp("console-store")
-    config = from_dict({"services": {"nginx": {}, "postgres": {}, "host": {}}, "local": {"data_dir": str(directory)}})
+    config = from_dict(
+        {"services": {"nginx": {}, "postgres": {}, "host": {}}, "local": {"data_dir": str(directory)}}
+    )
     store = open_store(config, data_dir=directory)
     now = datetime.now(UTC)
     items = data.events(now)

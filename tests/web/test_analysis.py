@@ -31,7 +31,9 @@ def test_forecast_follows_a_trend_with_an_interval() -> None:
     predicted = analysis.forecast(values, 10)
     assert predicted is not None and "statsmodels" in predicted.method
     assert abs(predicted.mean[-1] - (10 + 0.5 * 69)) < 2
-    assert all(lo < m < hi for lo, m, hi in zip(predicted.lower, predicted.mean, predicted.upper, strict=True))
+    assert all(
+        lo < m < hi for lo, m, hi in zip(predicted.lower, predicted.mean, predicted.upper, strict=True)
+    )
     assert predicted.upper[-1] - predicted.lower[-1] > predicted.upper[0] - predicted.lower[0]
 
 

@@ -25,7 +25,9 @@ def test_token_required_pages_redirect_and_api_refuses(known: Known) -> None:
     assert client.get("/api/home", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/api/home", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     # a bearer request sends no cookie and needs no CSRF token
-    posted = client.post("/api/query", json={"sql": "SELECT 1 AS one"}, headers={"Authorization": "Bearer s3cret"})
+    posted = client.post(
+        "/api/query", json={"sql": "SELECT 1 AS one"}, headers={"Authorization": "Bearer s3cret"}
+    )
     assert posted.status_code == 200 and posted.get_json()["rows"] == [[1]]
     assert client.get("/healthz").status_code == 200
 
@@ -59,7 +61,9 @@ def test_a_non_local_bind_without_the_token_is_refused(known: Known, monkeypatch
         server.stop()
 
 
-def test_a_generated_token_is_kept_private(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_generated_token_is_kept_private(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(auth.TOKEN_ENV, raising=False)
     directory = tmp_path  # type: ignore[assignment]
     first = auth.token_for_bind("0.0.0.0", directory)  # type: ignore[arg-type]

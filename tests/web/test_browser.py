@@ -16,8 +16,16 @@ from tests.web.conftest import Known
 from tests.web.data import HOSTILE_AGENT
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.real
 
@@ -40,7 +48,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=executable, headless=True, args=CHROMIUM_ARGS, accept_downloads=True,
+            str(profile),
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            accept_downloads=True,
             viewport={"width": 1400, "height": 1000},
         )
         yield context
@@ -66,8 +78,14 @@ class Page:
 
 def test_every_page_loads_without_javascript_errors(browser: Any, base_url: str) -> None:
     tab = Page(browser)
-    for path, shot in (("/", "home"), ("/agents", "agents"), ("/alerts", "alerts"), ("/logs", "logs"),
-                       ("/logs?table=parse_error", "logs-parse-errors"), ("/charts", "charts-index")):
+    for path, shot in (
+        ("/", "home"),
+        ("/agents", "agents"),
+        ("/alerts", "alerts"),
+        ("/logs", "logs"),
+        ("/logs?table=parse_error", "logs-parse-errors"),
+        ("/charts", "charts-index"),
+    ):
         page = tab.open(base_url + path, shot)
         assert page.locator("h1").count() == 1
     page = tab.open(base_url + "/agents", "agents")
@@ -102,8 +120,10 @@ def test_a_query_runs_and_its_csv_downloads(browser: Any, base_url: str, known: 
     page = tab.open(base_url + "/query", "query-editor")
     assert page.locator(".CodeMirror").count() == 1  # the editor with SQL highlighting
     assert page.locator(".CodeMirror .cm-keyword").count() > 0
-    page.evaluate("sql => window.dendroEditor.setValue(sql)",
-                  "SELECT host, path, user_agent FROM nginx_access WHERE host = 'web-1' ORDER BY time")
+    page.evaluate(
+        "sql => window.dendroEditor.setValue(sql)",
+        "SELECT host, path, user_agent FROM nginx_access WHERE host = 'web-1' ORDER BY time",
+    )
     page.click("#run")
     page.wait_for_selector("#result")
     page.screenshot(path=str(ARTIFACTS / "query-result.png"), full_page=True)

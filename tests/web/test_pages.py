@@ -76,8 +76,9 @@ def test_charts_api_rates_equal_the_counts(client: FlaskClient, known: Known) ->
     rate = charts["nginx_access-rate"]
     series = {s["label"]: s["values"] for s in rate["series"]}
     assert round(sum(series["total"]) * step) == known.count("nginx_access", 6 * HOUR)
-    assert round(sum(v or 0 for v in series["5xx"]) * step) == known.count("nginx_access", 6 * HOUR, status=500) + \
-        known.count("nginx_access", 6 * HOUR, status=503)
+    assert round(sum(v or 0 for v in series["5xx"]) * step) == known.count(
+        "nginx_access", 6 * HOUR, status=500
+    ) + known.count("nginx_access", 6 * HOUR, status=503)
     assert rate["baseline"] is not None and rate["forecast"] is not None
     assert len(rate["baseline"]["lower"]) == len(rate["x"])
     latency = charts["nginx_access-latency"]
@@ -89,7 +90,10 @@ def test_charts_api_one_hour_has_outliers_and_forecast(client: FlaskClient) -> N
     rate = client.get("/api/charts/nginx?range=1h").get_json()["charts"][0]
     assert rate["baseline"]["outliers"], "the burst of 15 requests half an hour ago is outside the band"
     forecast = rate["forecast"]
-    assert all(lo <= m <= hi for lo, m, hi in zip(forecast["lower"], forecast["mean"], forecast["upper"], strict=True))
+    assert all(
+        lo <= m <= hi
+        for lo, m, hi in zip(forecast["lower"], forecast["mean"], forecast["upper"], strict=True)
+    )
     assert forecast["x"][0] == rate["x"][-1]
 
 
@@ -126,8 +130,13 @@ def test_services_api(client: FlaskClient) -> None:
 
 
 def test_static_vendor_files_are_served(client: FlaskClient) -> None:
-    for path in ("vendor/uplot/uPlot.iife.min.js", "vendor/codemirror/codemirror.js",
-                 "vendor/codemirror/mode/sql/sql.js", "charts.js", "console.css"):
+    for path in (
+        "vendor/uplot/uPlot.iife.min.js",
+        "vendor/codemirror/codemirror.js",
+        "vendor/codemirror/mode/sql/sql.js",
+        "charts.js",
+        "console.css",
+    ):
         response = client.get(f"/static/{path}")
         assert response.status_code == 200 and len(response.data) > 1000
         response.close()
