@@ -174,6 +174,9 @@ def sink(config: Config, inputs: list[str]) -> tuple[str, dict[str, Any]]:
             "encoding": {"codec": "json"},
             "batch": dict(FIREHOSE_BATCH),
             "acknowledgements": {"enabled": True},
+            # the agent's policy grants only PutRecord(Batch); the health check would need
+            # DescribeDeliveryStream, so it is off rather than failing at every start
+            "healthcheck": {"enabled": False},
             "buffer": dict(BUFFER),
         }
     max_bytes = min(4_000_000, config.local.max_body_mb * 1_000_000 // 2) or 1_000_000
