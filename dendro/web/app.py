@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from dendro.config import Config
 from dendro.store.base import Store
@@ -63,6 +63,13 @@ def create_app(
     return app
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No line per request on the terminal of ``dendro up`` (errors are still logged)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
 class ConsoleServer:
     """The console served in a thread; a component of ``dendro up``."""
 
@@ -77,7 +84,9 @@ class ConsoleServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._server = make_server(self.host, self.port, self.app, threaded=True)
+        self._server = make_server(
+            self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
+        )
         self.port = self._server.server_port
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         self.urls = [f"http://{shown}:{self.port}/"]
