@@ -2,11 +2,10 @@
 
 The process opens the DuckDB store (it is its only writer), starts the ingest server, announces
 itself in ``DATA_DIR/server.json`` so that ``dendro query`` and ``dendro ingest`` go through it,
-then starts the optional components, each a thread with ``start()`` / ``stop()``:
+then starts the components, each a thread with ``start()`` / ``stop()``:
 
-- the Prometheus exporter, if ``dendro.exporter.server`` exists, and the web console, if
-  ``dendro.web.app`` exists (found with ``importlib.util.find_spec`` and imported only then).
-  Each such module provides ``component(context: UpContext) -> Component``;
+- the Prometheus exporter (``dendro.exporter.server.start_exporter``) and the web console
+  (``dendro.web.app.component``), both given an :class:`UpContext`;
 - the demo traffic (``--demo``), which posts through the same ``/ingest`` as a Vector agent.
 
 Ctrl-C (or SIGTERM) stops the components in reverse order, then the server, then checkpoints and
@@ -15,14 +14,12 @@ closes the store.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from dendro.config import Config
 from dendro.ingest.client import SERVER_FILE, announce, post_events
@@ -30,11 +27,8 @@ from dendro.ingest.demo import Demo
 from dendro.ingest.server import IngestServer, IngestSettings
 from dendro.ingest.token import ingest_token
 from dendro.services import catalog
-from dendro.store.base import Store, StoreError
+from dendro.store.base import Store
 from dendro.store.factory import open_store
-
-#: optional components: module → what it is (each module offers ``component(context)``)
-PLUGINS = {"dendro.exporter.server": "exporter", "dendro.web.app": "console"}
 
 
 class Component(Protocol):
@@ -60,7 +54,7 @@ class UpOptions:
 
 @dataclass
 class UpContext:
-    """What a plugged-in component gets: the config, the open store and the chosen ports."""
+    """What a component gets: the config, the open store and the chosen ports."""
 
     config: Config
     store: Store
@@ -78,32 +72,21 @@ def _either(option: Any, default: Any) -> Any:
     return default if option is None else option
 
 
-def available_plugins() -> list[str]:
-    """The optional component modules installed in this Dendro."""
-    found = []
-    for module in PLUGINS:
-        try:
-            if importlib.util.find_spec(module) is not None:
-                found.append(module)
-        except ModuleNotFoundError:
-            continue
-    return found
-
-
 class _Exporter:
-    """The exporter of ``dendro.exporter.server`` (its ``start_exporter``) as a component."""
+    """The exporter (``dendro.exporter.server.start_exporter``) as a component."""
 
     name = "exporter"
 
-    def __init__(self, module: Any, context: UpContext) -> None:
-        self.module = module
+    def __init__(self, context: UpContext) -> None:
         self.context = context
         self.handle: Any = None
         self.urls: list[str] = []
 
     def start(self) -> None:
+        from dendro.exporter.server import start_exporter
+
         c = self.context
-        self.handle = self.module.start_exporter(
+        self.handle = start_exporter(
             c.config,
             port=c.exporter_port,
             interval=c.exporter_interval,
@@ -115,17 +98,6 @@ class _Exporter:
     def stop(self) -> None:
         if self.handle is not None:
             self.handle.stop()
-
-
-def plugin_component(module_name: str, context: UpContext) -> Component:
-    """The component an optional module offers: its ``component(context)``, or the exporter's."""
-    module = importlib.import_module(module_name)
-    factory = getattr(module, "component", None)
-    if factory is not None:
-        return cast(Component, factory(context))
-    if hasattr(module, "start_exporter"):
-        return _Exporter(module, context)
-    raise StoreError(f"{module_name} offers no component(context) for dendro up")
 
 
 class Up:
@@ -151,9 +123,11 @@ class Up:
             self.server = IngestServer(self.store, settings, host=options.bind, port=port)
             self.server.start()
             announce(self.data_dir, self.server.port)
+            from dendro.web.app import component as console  # imported here: it imports this module
+
             context = self._context()
-            for module in available_plugins():
-                self._start(plugin_component(module, context))
+            self._start(_Exporter(context))
+            self._start(console(context))
             if options.demo:
                 self._start(self._demo())
         except BaseException:
