@@ -1,4 +1,5 @@
-"""The ingest token: from the environment, or generated once and kept in the data dir (0600)."""
+"""Bearer tokens (the ingest's, the console's): from the environment, or generated once and
+kept in the data dir with mode 0600."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ DEFAULT_ENV = "DENDRO_INGEST_TOKEN"
 
 def ingest_token(data_dir: Path, env: str = DEFAULT_ENV) -> str:
     """The bearer token Vector's http sink must send (``$env`` wins over the stored one)."""
+    return stored_token(data_dir, TOKEN_FILE, env)
+
+
+def stored_token(data_dir: Path, filename: str, env: str) -> str:
+    """``$env`` if set, else the token stored in ``data_dir/filename``, else a new one stored there."""
     from_env = os.environ.get(env, "").strip()
     if from_env:
         return from_env
-    path = data_dir / TOKEN_FILE
+    path = data_dir / filename
     try:
         stored = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
 import secrets
 from pathlib import Path
 
 from flask import Flask, Response, abort, g, jsonify, redirect, request, session, url_for
+
+from dendro.ingest.token import stored_token
 
 TOKEN_ENV = "DENDRO_CONSOLE_TOKEN"
 TOKEN_FILE = "console-token"
@@ -49,20 +50,7 @@ def is_local(bind: str) -> bool:
 
 def console_token(data_dir: Path, env: str = TOKEN_ENV) -> str:
     """``$DENDRO_CONSOLE_TOKEN``, else the stored token, else a new one stored with mode 0600."""
-    from_env = os.environ.get(env, "").strip()
-    if from_env:
-        return from_env
-    path = data_dir / TOKEN_FILE
-    if path.is_file():
-        stored = path.read_text(encoding="utf-8").strip()
-        if stored:
-            return stored
-    data_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(token + "\n")
-    return token
+    return stored_token(data_dir, TOKEN_FILE, env)
 
 
 def token_for_bind(bind: str, data_dir: Path, token: str | None = None) -> str | None:
