@@ -22,21 +22,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from dendro.services.base import Column, Table
 from dendro.store import dialect
 from dendro.store.base import QueryError, QueryResult, Rejection, ResultColumn, StoreError, WriteResult
-from dendro.store.schema import Rejected, table_for, to_row
+from dendro.store.schema import Columns, Rejected, table_for, to_columns
 
 #: bumped when the file layout changes in a way an older Dendro cannot read
 SCHEMA_VERSION = 1
@@ -54,10 +55,6 @@ REJECTED = Table(
     ),
 )
 
-#: an event timestamp DuckDB casts to TIMESTAMP as it is (RFC 3339 UTC, at most microseconds)
-_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
-
-
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -71,84 +68,85 @@ def _first_line(error: Exception) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _time_text(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+#: the Arrow type each column type travels as from Python to DuckDB
+_ARROW: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us"),
+}
+#: the name under which a batch is visible to its INSERT, on the writing connection only
+_VIEW = "dendro_ingest_batch"
 
 
-#: Python type each column type arrives as when it needs no coercion
-_NATIVE: dict[str, type] = {"VARCHAR": str, "BIGINT": int, "DOUBLE": float, "BOOLEAN": bool}
-_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63
+def _arrow(columns: Columns, types: list[pa.DataType]) -> pa.Table:
+    """The rows as an Arrow table (aware datetimes become naive UTC, as ``time`` is stored)."""
+    arrays = [pa.array(values, type=kind) for values, kind in zip(columns.values, types, strict=True)]
+    return pa.Table.from_arrays(arrays, names=list(columns.names))
 
 
-def _fast_values(
-    names: tuple[str, ...], kinds: tuple[type | None, ...], event: Mapping[str, Any]
-) -> list[Any] | None:
-    """The column values of ``event`` if they already have their final types, else None."""
-    get = event.get
-    values = [get(name) for name in names]
-    for i, value in enumerate(values):
-        if value is None:
-            continue
-        kind, actual = kinds[i], type(value)
-        if actual is kind:
-            out_of_range = kind is int and not _BIGINT_MIN < value < _BIGINT_MAX
-            if out_of_range or (kind is float and value - value != 0):
-                return None  # NaN, infinity, out of range: to_row says why
-        elif kind is float and actual is int:
-            values[i] = float(value)
-        else:
-            return None
-    return values
+def _unstorable(columns: Columns, types: list[pa.DataType]) -> dict[int, str]:
+    """Rows (by position) that fit the table but not DuckDB (a string that is not valid UTF-8)."""
+    found: dict[int, str] = {}
+    for name, values, kind in zip(columns.names, columns.values, types, strict=True):
+        for i, value in enumerate(values):
+            try:
+                pa.array([value], type=kind)
+            except (pa.ArrowException, UnicodeError, OverflowError) as error:
+                found.setdefault(i, f"{name} cannot be stored ({_first_line(error)})")
+    return found
 
 
+@dataclass
 class _Batch:
-    """Rows of one table gathered column-wise."""
+    """The rows of one table for one write, ready to insert."""
 
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.columns: list[list[Any]] = [[] for _ in range(len(table.columns) + 1)]
-        self._names = tuple(c.name for c in table.columns)
-        self._kinds = tuple(_NATIVE.get(c.type) for c in table.columns)
-        self._host = self._names.index("host") if "host" in self._names else None
-
-    def __len__(self) -> int:
-        return len(self.columns[0])
-
-    def add_fast(self, event: Mapping[str, Any]) -> bool:
-        """Append the event if every value already has its final type (no coercion needed)."""
-        stamp = event.get("timestamp")
-        if type(stamp) is not str or not _CANONICAL_TIME.fullmatch(stamp):
-            return False
-        values = _fast_values(self._names, self._kinds, event)
-        if values is None or (self._host is not None and not values[self._host]):
-            return False
-        self.columns[0].append(stamp)
-        for target, value in zip(self.columns[1:], values, strict=True):
-            target.append(value)
-        return True
-
-    def add_row(self, row: Mapping[str, Any]) -> None:
-        self.columns[0].append(_time_text(row["time"]))
-        for target, column in zip(self.columns[1:], self.table.columns, strict=True):
-            value = row[column.name]
-            target.append(_time_text(value) if isinstance(value, datetime) else value)
+    table: Table
+    rows: pa.Table
 
     def insert_sql(self) -> str:
-        names = ", ".join(quote(name) for name in ("time", *[c.name for c in self.table.columns]))
-        values = ["CAST(unnest(?::VARCHAR[]) AS TIMESTAMP)"]
-        for column in self.table.columns:
-            if column.type == "TIMESTAMP":
-                values.append("CAST(unnest(?::VARCHAR[]) AS TIMESTAMP)")
-            else:
-                values.append(f"unnest(?::{column.type}[])")
-        return f"INSERT INTO {quote(self.table.name)} ({names}) SELECT {', '.join(values)}"
+        names = ", ".join(quote(name) for name in self.rows.column_names)
+        return f"INSERT INTO {quote(self.table.name)} ({names}) SELECT {names} FROM {_VIEW}"
+
+
+def _warm_up() -> None:
+    """Convert one datetime: pyarrow's first one imports pandas (~0.3 s), not the first batch's."""
+    pa.array([datetime(2000, 1, 1, tzinfo=UTC)], type=pa.timestamp("us"))
+
+
+def _kind(event: Any) -> str | None:
+    kind = event.get("type") if isinstance(event, Mapping) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _rejected_rows(rejected: list[Rejection]) -> pa.Table:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return pa.table({
+        "time": pa.array([now] * len(rejected), type=pa.timestamp("us")),
+        "table": pa.array([_storable(r.table) for r in rejected], type=pa.string()),
+        "reason": pa.array([_storable(r.reason) for r in rejected], type=pa.string()),
+        "event": pa.array([_event_json(r.event) for r in rejected], type=pa.string()),
+    })
+
+
+def _storable(text: str | None) -> str | None:
+    """Text as DuckDB can hold it: a lone surrogate (Python allows it, UTF-8 does not) escaped."""
+    if text is None:
+        return None
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode(errors="backslashreplace").decode()
+    return text
 
 
 def _event_json(event: Any) -> str:
     try:
-        return json.dumps(event, default=str, ensure_ascii=False)
+        text = json.dumps(event, default=str, ensure_ascii=False)
     except (TypeError, ValueError):
-        return json.dumps(str(event))
+        text = json.dumps(str(event))
+    return _storable(text) or ""  # a lone surrogate inside a JSON string becomes its \u escape
 
 
 class LocalStore:
@@ -169,11 +167,14 @@ class LocalStore:
         self.query_timeout = query_timeout
         self._tables = {**tables, REJECTED.name: REJECTED}
         self._write_lock = threading.Lock()
+        self._layout: dict[str, list[str]] = {}
         self._con = self._open()
         try:
             self._check_version()
             if not read_only:
                 self._create_tables()
+                self._layout = self._existing_columns()
+                _warm_up()
         except duckdb.Error as error:
             self._con.close()
             detail = _first_line(error)
@@ -249,15 +250,16 @@ class LocalStore:
                         f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {column.type}"
                     )
 
-    def _existing_columns(self) -> dict[str, set[str]]:
+    def _existing_columns(self) -> dict[str, list[str]]:
+        """The columns of every table, in their order in the file."""
         rows = self._con.execute(
             "SELECT table_name, column_name FROM duckdb_columns()"
-            " WHERE database_name = ? AND schema_name = 'main'",
+            " WHERE database_name = ? AND schema_name = 'main' ORDER BY table_name, column_index",
             [self.database],
         ).fetchall()
-        result: dict[str, set[str]] = {}
+        result: dict[str, list[str]] = {}
         for table, column in rows:
-            result.setdefault(table, set()).add(column)
+            result.setdefault(table, []).append(column)
         return result
 
     def close(self) -> None:
@@ -277,64 +279,110 @@ class LocalStore:
 
     # -- writing -------------------------------------------------------------------------
 
-    def _route(
-        self, events: Iterable[Mapping[str, Any]], fast: bool
-    ) -> tuple[dict[str, _Batch], list[Rejection]]:
-        batches: dict[str, _Batch] = {}
-        rejected: list[Rejection] = []
-        for event in events:
+    def _table_of(self, event: Any) -> Table:
+        if not isinstance(event, Mapping):
+            raise Rejected("event is not a JSON object")
+        table = table_for(self._tables, event)
+        if table.name == REJECTED.name:
+            raise Rejected("events cannot be written into the rejected table")
+        return table
+
+    def _group(self, events: list[Any]) -> tuple[dict[str, list[int]], dict[int, str]]:
+        """Positions of the events of each table, and the reason of every event that has none."""
+        groups: dict[str, list[int]] = {}
+        refused: dict[int, str] = {}
+        kinds = [event.get("type") for event in events] if set(map(type, events)) <= {dict} else None
+        if kinds is None or not set(map(type, kinds)) <= {str, type(None)}:
+            for i, event in enumerate(events):
+                try:
+                    groups.setdefault(self._table_of(event).name, []).append(i)
+                except Rejected as reason:
+                    refused[i] = str(reason)
+            return groups, refused
+        distinct = set(kinds)
+        # plain dicts typed by a string (or untyped): decide once per distinct type
+        names: dict[str | None, str] = {}
+        reasons: dict[str | None, str] = {}
+        for kind in distinct:
             try:
-                if not isinstance(event, Mapping):
-                    raise Rejected("event is not a JSON object")
-                table = table_for(self._tables, event)
-                if table.name == REJECTED.name:
-                    raise Rejected("events cannot be written into the rejected table")
-                batch = batches.get(table.name)
-                if batch is None:
-                    batch = batches[table.name] = _Batch(table)
-                if not (fast and batch.add_fast(event)):
-                    batch.add_row(to_row(table, event))
+                names[kind] = self._table_of({"type": kind}).name
             except Rejected as reason:
-                kind = event.get("type") if isinstance(event, Mapping) else None
-                rejected.append(Rejection(event, str(reason), kind if isinstance(kind, str) else None))
+                reasons[kind] = str(reason)
+        if len(names) == 1 and not reasons:
+            return {next(iter(names.values())): list(range(len(events)))}, refused
+        for i, kind in enumerate(kinds):
+            if kind in names:
+                groups.setdefault(names[kind], []).append(i)
+            else:
+                refused[i] = reasons[kind]
+        return groups, refused
+
+    def _route(self, events: list[Any]) -> tuple[list[_Batch], list[Rejection]]:
+        groups, refused = self._group(events)
+        batches = []
+        for name, positions in groups.items():
+            table = self._tables[name]
+            chosen = events if len(positions) == len(events) else [events[i] for i in positions]
+            columns = to_columns(table, chosen)
+            refused.update((positions[i], reason) for i, reason in columns.rejected.items())
+            if len(columns):
+                accepted = [p for i, p in enumerate(positions) if i not in columns.rejected]
+                rows, unstorable = self._rows(table, columns)
+                refused.update((accepted[i], reason) for i, reason in unstorable.items())
+                if rows.num_rows:
+                    batches.append(_Batch(table, rows))
+        rejected = [Rejection(events[i], refused[i], _kind(events[i])) for i in sorted(refused)]
         return batches, rejected
+
+    @staticmethod
+    def _rows(table: Table, columns: Columns) -> tuple[pa.Table, dict[int, str]]:
+        types = [_ARROW["TIMESTAMP"], *[_ARROW.get(c.type, pa.string()) for c in table.columns]]
+        try:
+            return _arrow(columns, types), {}
+        except (pa.ArrowException, UnicodeError, OverflowError):
+            unstorable = _unstorable(columns, types)
+            keep = [i for i in range(len(columns)) if i not in unstorable]
+            kept = Columns(columns.names, [[values[i] for i in keep] for values in columns.values])
+            return _arrow(kept, types), unstorable
 
     def write(self, events: Iterable[Mapping[str, Any]]) -> WriteResult:
         """Route events to their tables (what fits none to ``rejected``), in one transaction."""
         if self.read_only:
             raise StoreError("this store was opened read-only")
-        items = list(events)
-        batches, rejected = self._route(items, fast=True)
-        try:
-            self._commit(batches, rejected)
-        except duckdb.ConversionException:
-            # a value looked final but DuckDB refused it (e.g. 2026-02-30): redo it the slow way
-            batches, rejected = self._route(items, fast=False)
-            self._commit(batches, rejected)
-        return WriteResult({name: len(b) for name, b in batches.items() if len(b)}, rejected)
+        batches, rejected = self._route(list(events))
+        self._commit(batches, rejected)
+        written: dict[str, int] = {}
+        for batch in batches:
+            written[batch.table.name] = batch.rows.num_rows
+        return WriteResult(written, rejected)
 
-    def _commit(self, batches: Mapping[str, _Batch], rejected: list[Rejection]) -> None:
+    def _commit(self, batches: list[_Batch], rejected: list[Rejection]) -> None:
+        inserts = [*batches]
+        if rejected:
+            inserts.append(_Batch(REJECTED, _rejected_rows(rejected)))
         with self._write_lock:
             con = self._con
             try:
                 con.execute("BEGIN TRANSACTION")
-                for batch in batches.values():
-                    if len(batch):
-                        con.execute(batch.insert_sql(), batch.columns)
-                if rejected:
-                    now = _time_text(datetime.now(UTC))
-                    con.executemany(
-                        'INSERT INTO "rejected" VALUES (CAST(? AS TIMESTAMP), ?, ?, ?)',
-                        [(now, r.table, r.reason, _event_json(r.event)) for r in rejected],
-                    )
+                for batch in inserts:
+                    self._insert(batch)
                 con.execute("COMMIT")
-            except duckdb.ConversionException:
-                con.execute("ROLLBACK")
-                raise
             except duckdb.Error as error:
                 with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
                 raise StoreError(f"the store could not commit the batch ({_first_line(error)})") from None
+
+    def _insert(self, batch: _Batch) -> None:
+        layout = self._layout.get(batch.table.name, [])
+        if sorted(layout) == sorted(batch.rows.column_names):
+            # the rows in the file's column order: one statement, no view to register
+            self._con.from_arrow(batch.rows.select(layout)).insert_into(quote(batch.table.name))
+            return
+        self._con.register(_VIEW, batch.rows)
+        try:
+            self._con.execute(batch.insert_sql())
+        finally:
+            self._con.unregister(_VIEW)
 
     # -- reading -------------------------------------------------------------------------
 

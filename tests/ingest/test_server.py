@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
+import statistics
+import time
 import urllib.error
 import urllib.request
 
@@ -98,3 +101,31 @@ def test_healthz_and_query_api_through_remote_store(ingest: Running) -> None:
     assert "nginx_access" in remote.tables()
     with pytest.raises(QueryError, match="DROP is refused"):
         remote.query("DROP TABLE nginx_access")
+
+
+def test_blank_lines_are_skipped_and_a_bad_line_is_named(ingest: Running) -> None:
+    lines = [json.dumps(access("web-1", 0, i, 200, 0.1)).encode() for i in range(3)]
+    body = lines[0] + b"\n\n  \r\n" + lines[1] + b"\r\n" + lines[2]
+    assert post(f"{ingest.url}/ingest", body) == (200, {"written": 3, "rejected": 0})
+    status, answer = post(f"{ingest.url}/ingest", lines[0] + b"\n\n" + b'{"type": NaN}\n' + lines[1])
+    assert status == 400
+    assert answer["error"].startswith("line 3 is not JSON")
+    assert count(ingest) == 3
+
+
+def test_small_posts_on_one_connection_answer_without_delayed_ack_stalls(ingest: Running) -> None:
+    # without TCP_NODELAY each answer waits ~40 ms for the client's delayed ACK of its headers
+    port = int(ingest.url.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    body = json.dumps(access("web-1", 0, 0, 200, 0.1)).encode()
+    durations = []
+    for _ in range(15):
+        started = time.perf_counter()
+        connection.request("POST", "/ingest", body=body, headers={"Authorization": f"Bearer {TOKEN}"})
+        response = connection.getresponse()
+        assert response.status == 200, response.read()
+        response.read()
+        durations.append(time.perf_counter() - started)
+    connection.close()
+    assert count(ingest) == 15
+    assert statistics.median(durations) < 0.03, durations
