@@ -8,10 +8,11 @@ has ``time TIMESTAMP`` (UTC, no zone, as Timestream's ``time``) and the catalog'
 ``dendro_meta.schema_version`` table lets an older Dendro refuse a newer file.
 
 Writes are one transaction per call (what fits goes to its table, what does not to
-``rejected``). Rows are inserted column-wise (``unnest`` of list parameters): two orders of
-magnitude faster than ``executemany``. Events whose values already have their final types are
-taken as they are; anything else goes through :func:`dendro.store.schema.to_row`, which decides
-acceptance and the rejection reason exactly as on AWS.
+``rejected``). Events are checked by :func:`dendro.store.schema.to_columns`, which decides
+acceptance, coercion and the rejection reason exactly as :func:`~dendro.store.schema.to_row`
+does on AWS (and as the loader, an error of Python's own conversions is a rejection too). The
+rows reach DuckDB as Arrow tables (``from_arrow(...).insert_into``), which reads no file, so the
+store keeps external access off.
 
 Reads are guarded in layers: the parsed-statement check of :mod:`dendro.store.dialect`,
 DuckDB's ``enable_external_access = false`` (locked), a read-only attachment when the store is

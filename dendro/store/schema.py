@@ -3,6 +3,8 @@
 Both stores (DuckDB locally, Timestream through the loader) coerce events with
 :func:`to_row`, so an event is accepted or rejected for the same reason everywhere. A reason
 is a sentence a user can act on; it is stored with the raw event in ``rejected``.
+:func:`to_columns` applies the same rules to many events at once, column by column, for the
+local store's ingest (a property test checks it against :func:`to_row`).
 """
 
 from __future__ import annotations
