@@ -22,6 +22,15 @@ class Rejected(ValueError):
     """An event that fits no table; ``str()`` is the reason."""
 
 
+def _show(value: Any) -> str:
+    """``repr`` for a reason, bounded (an int of 5,000 digits has no repr in Python 3.11+)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
 def parse_time(value: Any) -> datetime:
     """An event timestamp (RFC 3339 string, epoch seconds or datetime) as an aware UTC datetime."""
     if isinstance(value, datetime):
@@ -29,9 +38,10 @@ def parse_time(value: Any) -> datetime:
     if isinstance(value, bool):
         raise Rejected(f"timestamp {value!r} is not a time")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise Rejected(f"timestamp {value!r} is not a time")
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):  # NaN, inf, beyond year 9999
+            raise Rejected(f"timestamp {_show(value)} is out of range") from None
     if isinstance(value, str):
         text = value.strip()
         if text.endswith(" UTC"):  # vrl-python renders timestamps as "2026-01-01 00:00:00.5 UTC"
@@ -39,12 +49,22 @@ def parse_time(value: Any) -> datetime:
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise Rejected(f"timestamp {value!r} is not RFC 3339") from None
+            raise Rejected(f"timestamp {_show(value)} is not RFC 3339") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise Rejected("event has no timestamp")
 
 
 def _coerce(column: Column, value: Any) -> Any:
+    try:
+        return _convert(column, value)
+    except (OverflowError, ValueError) as error:
+        if isinstance(error, Rejected):
+            raise
+        # Python's own limits: str() of an int of 5,000 digits, float() of 10**400
+        raise Rejected(f"{column.name} is out of range: {_show(value)}") from None
+
+
+def _convert(column: Column, value: Any) -> Any:
     if value is None:
         return None
     kind = column.type
@@ -55,20 +75,20 @@ def _coerce(column: Column, value: Any) -> Any:
     if kind == "BOOLEAN":
         if isinstance(value, bool):
             return value
-        raise Rejected(f"{column.name} must be a boolean, got {value!r}")
+        raise Rejected(f"{column.name} must be a boolean, got {_show(value)}")
     if kind == "TIMESTAMP":
         return parse_time(value)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise Rejected(f"{column.name} must be a number, got {value!r}")
+        raise Rejected(f"{column.name} must be a number, got {_show(value)}")
     try:
         number = float(value)
     except ValueError:
-        raise Rejected(f"{column.name} must be a number, got {value!r}") from None
+        raise Rejected(f"{column.name} must be a number, got {_show(value)}") from None
     if not math.isfinite(number):
-        raise Rejected(f"{column.name} must be a finite number, got {value!r}")
+        raise Rejected(f"{column.name} must be a finite number, got {_show(value)}")
     if kind == "BIGINT":
         if number != int(number) or abs(number) >= 2**63:
-            raise Rejected(f"{column.name} must be an integer, got {value!r}")
+            raise Rejected(f"{column.name} must be an integer, got {_show(value)}")
         return int(number)
     return number
 
@@ -100,9 +120,9 @@ def table_for(tables: Mapping[str, Table], event: Mapping[str, Any]) -> Table:
 
 # -- the same rules, column by column ---------------------------------------------------------
 
-#: what :func:`to_row` raises for an event that fits no table: Rejected, and the errors of
-#: Python's own conversions at their limits (a year past 9999, an int of 5,000 digits, 1e400 as an
-#: int); the loader rejects on the same set, with the same reason (:func:`reason_of`)
+#: what :func:`to_row` raises for an event that fits no table (it turns Python's own conversion
+#: limits — a year past 9999, an int of 5,000 digits, 1e400 as an int — into Rejected too; the
+#: wider set stays as a guard); the loader rejects on the same set, with the same reason
 ROW_ERRORS: tuple[type[Exception], ...] = (Rejected, ValueError, TypeError, OverflowError, OSError)
 
 #: integers a float holds exactly: for these ``int(float(v)) == v``, so to_row keeps them as they are
