@@ -32,8 +32,14 @@ def test_service_list_shorthand():
         ({"exporter": {"interval": -1}}, "exporter.interval: must not be negative"),
         ({"exporter": {"port": True}}, "exporter.port: expected an integer, got True"),
         ({"console": {"colour": "red"}}, "console.colour: unknown key"),
-        ({"custom": [{"name": "app", "path": "/x", "regex": "(unclosed"}]}, "custom[0].regex: not a valid regex"),
-        ({"custom": [{"name": "app", "path": "/x", "regex": "no groups"}]}, "custom[0].regex: needs named groups"),
+        (
+            {"custom": [{"name": "app", "path": "/x", "regex": "(unclosed"}]},
+            "custom[0].regex: not a valid regex",
+        ),
+        (
+            {"custom": [{"name": "app", "path": "/x", "regex": "no groups"}]},
+            "custom[0].regex: needs named groups",
+        ),
         ({"custom": [{"name": "app", "path": "/x"}]}, "custom[0]: give exactly one of regex"),
         ({"custom": [{"name": "App", "path": "/x", "vrl": "."}]}, "custom[0].name: 'App' must be lowercase"),
         ({"surprise": 1}, "surprise: unknown key"),
@@ -48,7 +54,7 @@ def test_errors_name_the_key(raw, message):
 
 def test_load_errors_name_the_file(tmp_path: Path):
     missing = tmp_path / "nope.yaml"
-    with pytest.raises(ConfigError, match="not found .run `dendro configure`"):
+    with pytest.raises(ConfigError, match=r"not found \(run `dendro configure`"):
         load(missing)
     broken = tmp_path / "broken.yaml"
     broken.write_text("services: [nginx\n")
@@ -67,7 +73,9 @@ def test_round_trip(tmp_path: Path):
             "backend": "aws",
             "aws": {"region": "eu-west-1", "emails": ["ops@example.com"]},
             "services": {"nginx": {"access_log": ["/srv/access.log"]}, "postgres": {}},
-            "custom": [{"name": "billing", "path": "/var/log/billing.log", "regex": "^(?P<level>\\w+) (?P<msg>.*)$"}],
+            "custom": [
+                {"name": "billing", "path": "/var/log/billing.log", "regex": "^(?P<level>\\w+) (?P<msg>.*)$"}
+            ],
         }
     )
     path = tmp_path / "dendro.yaml"

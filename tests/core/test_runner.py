@@ -11,7 +11,8 @@ DIGITS = Parser(id="digits", vrl=r"""
 
 
 def test_a_line_that_parses_becomes_an_event():
-    assert run(DIGITS, {"message": "42", "host": "h"}) == {"message": "42", "host": "h", "n": "42", "type": "digits"}
+    event = run(DIGITS, {"message": "42", "host": "h"})
+    assert event == {"message": "42", "host": "h", "n": "42", "type": "digits"}
 
 
 def test_a_line_that_does_not_parse_keeps_the_raw_line_and_the_reason():
