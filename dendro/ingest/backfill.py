@@ -5,7 +5,8 @@
 file into records with that source's multiline rule exactly as Vector would, runs the source's
 parser on each record with vrl-python, and writes the events in batches through a sink: the
 running ``dendro up`` (POST /ingest) or the store itself. A record the parser cannot parse
-becomes a ``parse_error`` event, as on a node.
+becomes a ``parse_error`` event, as on a node; a record the parser recognises as log structure
+(a lone slow-log ``# Time:`` line, a server start header) makes no event, as on a node.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import IO, Any, cast
 
 from dendro.services import multiline
 from dendro.services.base import Service, Source
-from dendro.services.runner import decode_line, run
+from dendro.services.runner import decode_line, run_events
 
 BATCH_SIZE = 2000
 
@@ -34,6 +35,7 @@ class BackfillResult:
     files: int = 0
     records: int = 0
     parse_errors: int = 0
+    no_event: int = 0  # records that are log structure, not data (the parser emits nothing)
     written: int = 0
     rejected: int = 0
     by_file: dict[str, int] = field(default_factory=dict)
@@ -141,9 +143,10 @@ def backfill(
         for record in multiline.records(read_lines(path, progress), source.multiline):
             if not record.strip():
                 continue
-            event = run(program, {"message": record, "host": host}, source=source.id)
-            result.parse_errors += event.get("type") == "parse_error"
-            batch.append(event)
+            events = run_events(program, {"message": record, "host": host}, source=source.id)
+            result.no_event += not events
+            result.parse_errors += sum(event.get("type") == "parse_error" for event in events)
+            batch += events
             count += 1
             if len(batch) >= BATCH_SIZE:
                 flush()

@@ -135,9 +135,10 @@ def register(app: typer.Typer) -> None:
                 fail(str(error))
             finally:
                 _close(store)
+        structure = f", {result.no_event} log structure (no event)" if result.no_event else ""
         console.print(
             f"{result.records} record(s) from {result.files} file(s): {result.written} written,"
-            f" {result.parse_errors} parse error(s), {result.rejected} rejected",
+            f" {result.parse_errors} parse error(s), {result.rejected} rejected{structure}",
             highlight=False,
         )
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dendro.services.base import Parser, Service
-from dendro.services.runner import run
+from dendro.services.runner import run_events
 
 WEB_HOSTS = ("web-1", "web-2", "web-3")
 DB_HOSTS = ("db-1",)
@@ -164,7 +164,8 @@ def tick_events(
                 if parser.metrics:
                     if tick % 10 == 0:  # metrics every 10 s, as a scrape interval
                         inputs = _metric_inputs(parser, host, now, traffic.random)
-                        events += [run(parser, event, source=source.id) for event in inputs]
+                        for event in inputs:
+                            events += run_events(parser, event, source=source.id)
                     continue
                 if table not in LINE_TABLES:
                     continue
@@ -172,7 +173,7 @@ def tick_events(
                 for _ in range(count):
                     line = traffic.syslog(now, incident, host) if table == "syslog" else \
                         getattr(traffic, table)(now, incident)
-                    events.append(run(parser, {"message": line, "host": host}, source=source.id))
+                    events += run_events(parser, {"message": line, "host": host}, source=source.id)
     return events
 
 

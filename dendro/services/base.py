@@ -14,7 +14,12 @@ Conventions every VRL program follows (so that Vector and vrl-python give the sa
 - a metrics event's ``timestamp`` is a timestamp in Vector but a string under vrl-python: read
   it with ``timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")``;
 - a line the program cannot parse makes it fail (``!`` functions or ``abort``): Vector reroutes
-  it to a ``parse_error`` event that keeps the raw line, and so does vrl-python's runner.
+  it to a ``parse_error`` event that keeps the raw line, and so does vrl-python's runner;
+- a record that is the log's own structure and carries no data (a lone time marker, the header
+  a server writes when it starts) makes the program assign ``. = []``: Vector's remap then
+  emits no event (an array at the root emits one event per element), and so does
+  ``runner.run_events``. Only records recognised exactly as such; anything else unparseable
+  stays a parse_error.
 """
 
 from __future__ import annotations
@@ -69,11 +74,13 @@ class Table:
 
 @dataclass(frozen=True)
 class Sample:
-    """A raw input and the event the parser must make of it (``None``: a parse_error).
+    """A raw input and what the parser must make of it.
 
-    ``message`` is the raw line (several lines joined with ``\\n`` for multiline records);
-    ``input`` overrides the whole input event (metric samples shaped as metric_to_log emits
-    them). ``host`` is the node name put into the input event.
+    ``expected`` is the one event it must give; ``None`` (and ``no_event`` false) means the
+    input must become a parse_error; ``no_event=True`` means the program must emit no event at
+    all (``. = []``: log structure, not data). ``message`` is the raw line (several lines joined
+    with ``\\n`` for multiline records); ``input`` overrides the whole input event (metric samples
+    shaped as metric_to_log emits them). ``host`` is the node name put into the input event.
     """
 
     message: str = ""
@@ -81,6 +88,15 @@ class Sample:
     input: Mapping[str, Any] | None = None
     host: str = "web-1"
     note: str = ""
+    no_event: bool = False
+
+    def __post_init__(self) -> None:
+        if self.no_event and self.expected is not None:
+            raise ValueError("a Sample expects an event or no event, not both")
+
+    @property
+    def expects_parse_error(self) -> bool:
+        return self.expected is None and not self.no_event
 
     def input_event(self) -> dict[str, Any]:
         if self.input is not None:

@@ -18,9 +18,11 @@ multiline rule therefore starts a record at ``# Time:``, at a ``# User@Host:`` l
 writes when it starts (``/usr/sbin/mysqld, Version: … started with:`` and its two lines).
 MySQL >= 5.7 records (``Id:`` present, always after ``# Time:``) arrive whole; a MariaDB/5.5
 ``# Time:`` line arrives alone. The parser takes every record's time from ``SET timestamp=N``
-(epoch seconds, exact whatever the server's zone), so a lone ``# Time:`` line carries nothing
-and becomes a parse_error saying so, as do start headers; both keep the raw text. MySQL 5.6 (``Id:``
-present, ``# Time:`` once a second) may merge two records of the same second into one.
+(epoch seconds, exact whatever the server's zone), so a lone ``# Time:`` line carries nothing:
+like the start header, it is log structure, not data, and the program emits no event for it
+(``. = []``, an empty array at the root). Only a record that is exactly one of those; anything
+else that does not parse stays a parse_error with its raw text. MySQL 5.6 (``Id:`` present,
+``# Time:`` once a second) may merge two records of the same second into one.
 
 Error log lines of MySQL 5.5 (``161209 14:18:50 [Note] …``, or no level at all), 5.7
 (``2016-12-09T12:08:33.335060Z 0 [Warning] …``), 8.0 (``… 0 [Warning] [MY-010068] [Server] …``)
@@ -69,52 +71,63 @@ _QUERY_TIME_RE = (
     r"\s+Rows_sent: (?P<rs>\d+)\s+Rows_examined: (?P<re>\d+)"
 )
 
-MYSQL_SLOW_VRL = (
-    r"""
+#: a record that is nothing but a ``# Time:`` line (MySQL 5.7 ISO time, or MariaDB/5.5 yymmdd)
+_LONE_TIME_RE = r"^# Time: (?:\d{4}-\d{2}-\d{2}T\S+|\d{6}\s+\d{1,2}:\d{2}:\d{2})\s*$"
+#: a record that is exactly the three-line header mysqld writes when it starts
+_HEADER_RE = (
+    r"^\S+, Version: [^\n]* started with:\n(?i:tcp port): [^\n]*\nTime\s+Id\s+Command\s+Argument\s*$"
+)
+
+_SLOW_TEMPLATE = r"""
 raw = string!(.message)
-if match(raw, r'^# Time: [^\n]*\s*$') {
-  abort "slow log time marker without a query (the query's SET timestamp line gives its time)"
-}
-if match(raw, r'^\S+, Version: .* started with:') {
-  abort "slow log header written at server start"
-}
-u = parse_regex!(raw, r'{USER_HOST_RE}')
-q = parse_regex!(raw, r'{QUERY_TIME_RE}')
-ts = null
-t, err = parse_regex(raw, r'(?m)^SET (?:\S*,)?timestamp=(?P<epoch>\d+)[,;]')
-if err == null {
-  ts = from_unix_timestamp!(to_int!(t.epoch))
+if match(raw, r'{LONE_TIME_RE}') || match(raw, r'{HEADER_RE}') {
+  # log structure, not data: a lone time marker (the query's SET timestamp line gives its time)
+  # or the header written at server start. An array at the root emits one event per element.
+  . = []
 } else {
-  m = parse_regex!(raw, r'(?m)^# Time: (?P<time>\S+(?:\s+\d{1,2}:\d{2}:\d{2})?)\s*$')
-  ts = parse_timestamp(m.time, "%+") ?? parse_timestamp!(replace(m.time, r'\s+', " "), "%y%m%d %H:%M:%S")
-}
-event = {
-  "type": "mysql_slow",
-  "host": .host,
-  "timestamp": format_timestamp!(ts, "%Y-%m-%dT%H:%M:%S%.6fZ", timezone: "UTC"),
-  "level": "slow",
-  "duration": to_float!(q.qt),
-  "lock_time": to_float!(q.lt),
-  "rows_sent": to_int!(q.rs),
-  "rows_examined": to_int!(q.re)
-}
-if u.user != "" { event.user = u.user }
-# the client's address, else its host name (local connections have no address)
-if u.ip != "" { event.client_ip = u.ip } else if u.chost != "" { event.client_ip = u.chost }
-db, err = parse_regex(raw, r'(?m)Schema: (?P<db>[^\s]+)')
-if err != null { db, err = parse_regex(raw, r'(?m)^use (?P<db>[^;\n]+);$') }
-if err == null { event.database = replace(string!(db.db), "`", "") }
-s, err = parse_regex(raw, r'(?s)\nSET (?:\S*,)?timestamp=\d+[^\n]*\n(?P<sql>.*)$')
-if err == null {
-  sql = strip_whitespace(string!(s.sql))
-  if sql != "" {
-    event.statement = sql
-    event.message = split(sql, "\n", limit: 2)[0]
+  u = parse_regex!(raw, r'{USER_HOST_RE}')
+  q = parse_regex!(raw, r'{QUERY_TIME_RE}')
+  ts = null
+  t, err = parse_regex(raw, r'(?m)^SET (?:\S*,)?timestamp=(?P<epoch>\d+)[,;]')
+  if err == null {
+    ts = from_unix_timestamp!(to_int!(t.epoch))
+  } else {
+    m = parse_regex!(raw, r'(?m)^# Time: (?P<time>\S+(?:\s+\d{1,2}:\d{2}:\d{2})?)\s*$')
+    ts = parse_timestamp(m.time, "%+") ?? parse_timestamp!(replace(m.time, r'\s+', " "), "%y%m%d %H:%M:%S")
   }
+  event = {
+    "type": "mysql_slow",
+    "host": .host,
+    "timestamp": format_timestamp!(ts, "%Y-%m-%dT%H:%M:%S%.6fZ", timezone: "UTC"),
+    "level": "slow",
+    "duration": to_float!(q.qt),
+    "lock_time": to_float!(q.lt),
+    "rows_sent": to_int!(q.rs),
+    "rows_examined": to_int!(q.re)
+  }
+  if u.user != "" { event.user = u.user }
+  # the client's address, else its host name (local connections have no address)
+  if u.ip != "" { event.client_ip = u.ip } else if u.chost != "" { event.client_ip = u.chost }
+  db, err = parse_regex(raw, r'(?m)Schema: (?P<db>[^\s]+)')
+  if err != null { db, err = parse_regex(raw, r'(?m)^use (?P<db>[^;\n]+);$') }
+  if err == null { event.database = replace(string!(db.db), "`", "") }
+  s, err = parse_regex(raw, r'(?s)\nSET (?:\S*,)?timestamp=\d+[^\n]*\n(?P<sql>.*)$')
+  if err == null {
+    sql = strip_whitespace(string!(s.sql))
+    if sql != "" {
+      event.statement = sql
+      event.message = split(sql, "\n", limit: 2)[0]
+    }
+  }
+  . = event
 }
-. = event
 """
-).replace("{USER_HOST_RE}", _USER_HOST_RE).replace("{QUERY_TIME_RE}", _QUERY_TIME_RE)
+MYSQL_SLOW_VRL = (
+    _SLOW_TEMPLATE.replace("{USER_HOST_RE}", _USER_HOST_RE)
+    .replace("{QUERY_TIME_RE}", _QUERY_TIME_RE)
+    .replace("{LONE_TIME_RE}", _LONE_TIME_RE)
+    .replace("{HEADER_RE}", _HEADER_RE)
+)
 
 _ERROR_RE = (
     r"(?s)^(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
@@ -314,16 +327,32 @@ SLOW_SAMPLES = (
         ),
         note="no SET timestamp: the time comes from '# Time: yymmdd h:mm:ss'",
     ),
-    Sample(message="# Time: 261127  0:02:13", expected=None, note="lone MariaDB time marker"),
+    Sample(message="# Time: 261127  0:02:13", no_event=True, note="lone MariaDB time marker: no event"),
+    Sample(
+        message="# Time: 2018-04-26T18:50:32.437295Z",
+        no_event=True,
+        note="lone MySQL 5.7 time marker (end of file): no event",
+    ),
     Sample(
         message=(
             "/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:\n"
             "Tcp port: 3306  Unix socket: /run/mysqld/mysqld.sock\n"
             "Time\t\t    Id Command\tArgument"
         ),
-        expected=None,
-        note="header written at server start",
+        no_event=True,
+        note="header written at server start: no event",
     ),
+    Sample(
+        message="# Time: 261127  0:02:13\nSELECT 1;",
+        expected=None,
+        note="a time marker followed by something that is no record: parse_error",
+    ),
+    Sample(
+        message="/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:",
+        expected=None,
+        note="a start header cut short: parse_error",
+    ),
+    Sample(message="# Time: yesterday", expected=None, note="a time marker without a time: parse_error"),
     Sample(message="SELECT 1;", expected=None, note="a query line without its header"),
     Sample(message="", expected=None, note="empty"),
 )

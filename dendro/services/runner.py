@@ -1,9 +1,16 @@
 """Run a catalog parser on Vector's own VRL engine (vrl-python), as Vector's remap would.
 
-Used by ``dendro check``, by the backfill of log files and by the tests. A program that fails
-(a ``!`` function erroring, an ``abort``) turns the input into a ``parse_error`` event that
-keeps the raw line and the reason, exactly as the generated Vector config reroutes dropped
-events; nothing vanishes.
+Used by ``dendro check``, by the backfill of log files, by the demo traffic and by the tests.
+A program that fails (a ``!`` function erroring, an ``abort``) turns the input into a
+``parse_error`` event that keeps the raw line and the reason, exactly as the generated Vector
+config reroutes dropped events; nothing vanishes by accident.
+
+Like Vector's remap, a program may emit several events or none by assigning an array to the
+root: each element becomes an event (an element that is not an object becomes an event whose
+``message`` is that value) and ``. = []`` emits nothing, which is how a parser says that a
+record is log structure (a marker line, a header) and not data. :func:`run_events` gives those
+0..n events and is what code processing real input calls; :func:`run` is the shorthand for a
+program known to emit exactly one event and refuses an array result with a ValueError.
 """
 
 from __future__ import annotations
@@ -62,13 +69,43 @@ def parse_error_event(source: str, event: Mapping[str, Any], reason: str) -> dic
     }
 
 
-def run(parser: Parser, event: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
-    """The event ``parser`` makes of ``event``, or a parse_error event with the reason."""
+def _as_event(value: Any) -> dict[str, Any]:
+    """A root value as Vector's remap turns it into a log event (a non-object goes to ``message``)."""
+    return dict(value) if isinstance(value, Mapping) else {"message": value}
+
+
+def _execute(parser: Parser, event: Mapping[str, Any], source: str | None) -> Any:
+    """The program's root value after it ran, or a parse_error event when it failed."""
     try:
-        result = runtime().execute(parser.vrl, dict(event))
+        return runtime().execute(parser.vrl, dict(event)).processed_event
     except Exception as error:  # vrl-python raises RuntimeError for every VRL failure
         return parse_error_event(source or parser.id, event, first_error_line(error))
-    return dict(result.processed_event)
+
+
+def run_events(parser: Parser, event: Mapping[str, Any], source: str | None = None) -> list[dict[str, Any]]:
+    """Every event ``parser`` makes of ``event``, as Vector's remap emits them.
+
+    ``[event]`` for a program that leaves an object at the root, one event per element when it
+    assigns an array to the root (none for ``. = []``), ``[parse_error]`` when it fails.
+    """
+    root = _execute(parser, event, source)
+    if isinstance(root, list):
+        return [_as_event(item) for item in root]
+    return [_as_event(root)]
+
+
+def run(parser: Parser, event: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
+    """The one event ``parser`` makes of ``event``, or a parse_error event with the reason.
+
+    Raises ValueError when the program assigns an array to the root (zero or several events):
+    code that may meet such programs calls :func:`run_events`.
+    """
+    root = _execute(parser, event, source)
+    if isinstance(root, list):
+        raise ValueError(
+            f"parser {parser.id} emitted {len(root)} events (an array at the root); use run_events"
+        )
+    return _as_event(root)
 
 
 def decode_line(raw: bytes) -> str:

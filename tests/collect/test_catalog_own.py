@@ -17,7 +17,12 @@ def test_every_sample_gives_its_event(service: Service) -> None:
     for parser in service.parsers:
         assert runner.compile_error(parser.vrl) is None
         for sample in parser.samples:
-            got = runner.run(parser, sample.input_event())
+            events = runner.run_events(parser, sample.input_event())
+            if sample.no_event:
+                assert events == [], sample.note
+                continue
+            assert len(events) == 1, sample.note
+            got = events[0]
             if sample.expected is None:
                 assert got["type"] == "parse_error", sample.note
                 assert got["message"] == sample.message

@@ -9,7 +9,9 @@ import yaml
 from typer.testing import CliRunner
 
 from dendro.cli import app
+from dendro.config import load
 from dendro.services import BUILTIN
+from dendro.vector.check import check
 
 runner = CliRunner()
 
@@ -151,3 +153,37 @@ def test_samples_file_errors_are_one_message(tmp_path: Path) -> None:
     result = _invoke("check")
     assert result.exit_code == 1
     assert "samples_file[0].service" in result.output and "Traceback" not in result.output
+
+
+def test_user_samples_can_expect_no_event(tmp_path: Path) -> None:
+    assert _invoke("configure", "--yes", "--service", "mysql").exit_code == 0
+    config = yaml.safe_load((tmp_path / "dendro.yaml").read_text())
+    config["samples_file"] = "samples.yaml"
+    (tmp_path / "dendro.yaml").write_text(yaml.safe_dump(config))
+    marker = "# Time: 261127  0:02:13"
+    (tmp_path / "samples.yaml").write_text(
+        yaml.safe_dump(
+            [
+                {"parser": "mysql_slow", "message": marker, "expected": []},  # passes: log structure
+                {"parser": "mysql_slow", "message": marker, "expected": None},  # fails: no parse_error
+                {"parser": "mysql_slow", "message": "SELECT 1;", "expected": []},  # fails: a parse_error
+            ]
+        )
+    )
+    rows = [r for r in check(load(tmp_path / "dendro.yaml")).rows if r.kind == "user sample"]
+    assert [(r.ok, r.detail) for r in rows[:2]] == [(True, "no event as expected"), (False, "no event")]
+    assert not rows[2].ok and rows[2].detail.startswith("expected 0 event(s), got parse_error: ")
+    assert rows[2].detail.endswith("could not find any pattern matches")
+    result = _invoke("check")
+    assert result.exit_code == 1 and "2 failed" in result.output
+
+
+def test_user_sample_expected_must_be_a_mapping_or_a_list_of_them(tmp_path: Path) -> None:
+    assert _invoke("configure", "--yes", "--service", "mysql").exit_code == 0
+    config = yaml.safe_load((tmp_path / "dendro.yaml").read_text())
+    config["samples_file"] = "samples.yaml"
+    (tmp_path / "dendro.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "samples.yaml").write_text(yaml.safe_dump([{"parser": "mysql_slow", "expected": ["x"]}]))
+    result = _invoke("check")
+    assert result.exit_code == 1
+    assert "samples_file[0].expected" in result.output and "Traceback" not in result.output

@@ -1,8 +1,10 @@
 """Running parsers on vrl-python: events, or parse_error events that keep the raw line."""
 
+import pytest
+
 from dendro.services.base import Parser
 from dendro.services.internal import AGENT_PARSER
-from dendro.services.runner import compile_error, decode_line, run
+from dendro.services.runner import compile_error, decode_line, run, run_events
 
 DIGITS = Parser(id="digits", vrl=r"""
 . |= parse_regex!(.message, r'^(?P<n>\d+)$')
@@ -39,3 +41,38 @@ def test_invalid_utf8_is_replaced_not_lost():
 def test_agent_heartbeat_sample():
     for sample in AGENT_PARSER.samples:
         assert run(AGENT_PARSER, sample.input_event()) == sample.expected
+
+
+#: an array at the root: one event per element, none for an empty array (as Vector's remap)
+SPLIT = Parser(id="split", vrl=r"""
+if .message == "" {
+  . = []
+} else {
+  parts = split!(.message, ",")
+  . = map_values(parts) -> |part| { if part == "raw" { part } else { {"type": "part", "part": part} } }
+}
+""", samples=())
+
+
+def test_run_events_of_a_one_event_program_is_that_event():
+    assert run_events(DIGITS, {"message": "42", "host": "h"}) == [run(DIGITS, {"message": "42", "host": "h"})]
+
+
+def test_an_empty_array_at_the_root_emits_no_event():
+    assert run_events(SPLIT, {"message": "", "host": "h"}) == []
+
+
+def test_each_element_of_an_array_root_is_an_event_and_scalars_become_messages():
+    events = run_events(SPLIT, {"message": "a,raw,b", "host": "h"})
+    assert events == [{"type": "part", "part": "a"}, {"message": "raw"}, {"type": "part", "part": "b"}]
+
+
+def test_run_events_of_a_failing_program_is_one_parse_error():
+    events = run_events(DIGITS, {"message": "x", "host": "h"}, source="digits_logs")
+    assert [(e["type"], e["message"], e["source"]) for e in events] == [("parse_error", "x", "digits_logs")]
+
+
+@pytest.mark.parametrize("message", ["", "a,b"])
+def test_run_refuses_a_program_that_emits_zero_or_several_events(message):
+    with pytest.raises(ValueError, match="use run_events"):
+        run(SPLIT, {"message": message, "host": "h"})

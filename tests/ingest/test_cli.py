@@ -26,6 +26,24 @@ POSTGRES = """2026-11-26 12:00:00.123 UTC [1234] app@shop ERROR:  relation "nope
 2026-11-26 12:00:02.000 UTC [2001] app@shop LOG:  duration: 1234.567 ms  statement: SELECT pg_sleep(1.2);
 """
 
+MARIADB_SLOW = """/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:
+Tcp port: 3306  Unix socket: /run/mysqld/mysqld.sock
+Time\t\t    Id Command\tArgument
+# Time: 261127  0:02:13
+# User@Host: root[root] @ localhost []
+# Thread_id: 3  Schema:   QC_hit: No
+# Query_time: 0.300291  Lock_time: 0.000000  Rows_sent: 1  Rows_examined: 0
+# Rows_affected: 0  Bytes_sent: 67
+SET timestamp=1795737733;
+SELECT SLEEP(0.3);
+# User@Host: root[root] @ localhost []
+# Thread_id: 4  Schema: shop  QC_hit: No
+# Query_time: 0.500000  Lock_time: 0.000000  Rows_sent: 1  Rows_examined: 0
+# Rows_affected: 0  Bytes_sent: 67
+SET timestamp=1795737733;
+SELECT SLEEP(0.5);
+"""
+
 
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(app, list(args))
@@ -70,6 +88,17 @@ def test_backfill_rotated_gzip_and_multiline_files_then_query(workdir: Path) -> 
 
     code, output = run("query", "--data-dir", "data", "-f", "csv", "SELECT host FROM nginx_access LIMIT 1")
     assert (code, output) == (0, "host\nweb-9\n")
+
+
+def test_backfill_of_a_mariadb_slow_log_reports_log_structure_not_parse_errors(workdir: Path) -> None:
+    (workdir / "mysql-slow.log").write_text(MARIADB_SLOW)
+    code, output = run("ingest", "mysql-slow.log", "--service", "mysql", "--data-dir", "data")
+    assert code == 0, output
+    assert ("4 record(s) from 1 file(s): 2 written, 0 parse error(s), 0 rejected, 2 log structure (no event)"
+            in " ".join(output.split()))  # the console wraps long lines
+    assert query_json("SELECT database, duration FROM mysql_slow ORDER BY duration") == [
+        {"database": None, "duration": 0.300291}, {"database": "shop", "duration": 0.5}]
+    assert query_json("SELECT count(*) AS n FROM parse_error") == [{"n": 0}]
 
 
 def test_query_errors_are_one_message_and_exit_1(workdir: Path) -> None:

@@ -10,23 +10,28 @@ import pytest
 from dendro.services import mysql, postgres
 from dendro.services.base import Service
 from dendro.services.multiline import records
-from dendro.services.runner import decode_line, run
+from dendro.services.runner import decode_line, run_events
 from tests.servers.mariadb import MariaDBServer
 from tests.servers.postgres import PostgresServer
 
 pytestmark = pytest.mark.real
 
 
-def _parse(path: Path, service: Service, source_id: str) -> list[dict]:
+def _per_record(path: Path, service: Service, source_id: str) -> list[tuple[str, list[dict]]]:
+    """Each record of the file with the events it makes (none for log structure)."""
     source = next(s for s in service.sources if s.id == source_id)
     parser = service.parser(source.parser)
     lines = [decode_line(raw) for raw in path.read_bytes().split(b"\n")]
     if lines and lines[-1] == "":
         lines.pop()
     return [
-        run(parser, {"message": record, "host": "db-1"}, source=source.id)
+        (record, run_events(parser, {"message": record, "host": "db-1"}, source=source.id))
         for record in records(lines, source.multiline)
     ]
+
+
+def _parse(path: Path, service: Service, source_id: str) -> list[dict]:
+    return [event for _, events in _per_record(path, service, source_id) for event in events]
 
 
 def _wait_for(path: Path, text: str, timeout: float = 10.0) -> None:
@@ -75,12 +80,16 @@ def test_mariadb_slow_log(mariadb_server: MariaDBServer) -> None:
     assert mariadb_server.query("SELECT 1").returncode == 0  # fast: not logged
     _wait_for(mariadb_server.slow_log, "AS marker")
 
-    events = _parse(mariadb_server.slow_log, mysql.SERVICE, "mysql_slow_logs")
+    per_record = _per_record(mariadb_server.slow_log, mysql.SERVICE, "mysql_slow_logs")
+    events = [event for _, made in per_record for event in made]
     slow = [e for e in events if e["type"] == "mysql_slow"]
-    rejected = [e for e in events if e["type"] == "parse_error"]
-    # what does not parse is the start header and the lone "# Time:" markers, never a query
-    for event in rejected:
-        assert event["message"].startswith(("# Time: ", "/")) and "Query_time" not in event["message"]
+    assert [e for e in events if e["type"] == "parse_error"] == []
+    # the start header and the lone "# Time:" markers are log structure: they make no event
+    silent = [record for record, made in per_record if not made]
+    assert any("started with:" in record for record in silent)
+    assert any(record.startswith("# Time: ") for record in silent)  # MariaDB: on its own line
+    assert all(r.startswith(("# Time: ", "/")) and "Query_time" not in r for r in silent)
+    assert len(per_record) == len(silent) + len(slow)
     assert [e["statement"] for e in slow] == [
         "SELECT SLEEP(0.3);",
         "SELECT SLEEP(0.25),\n  'dendro' AS marker FROM user LIMIT 1;",

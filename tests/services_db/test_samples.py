@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
+from dendro.config import from_dict
 from dendro.services import mysql, postgres
 from dendro.services.base import Parser, Sample, Service
-from dendro.services.runner import compile_error, run
+from dendro.services.runner import compile_error, run, run_events
 from dendro.store.schema import table_for, to_row
+from dendro.vector import render
 
 SERVICES: tuple[Service, ...] = (postgres.SERVICE, mysql.SERVICE)
 CASES = [
@@ -25,8 +28,13 @@ def test_every_program_compiles(parser: Parser) -> None:
 
 @pytest.mark.parametrize(("parser", "sample"), CASES)
 def test_sample(parser: Parser, sample: Sample) -> None:
-    event = run(parser, sample.input_event())
-    if sample.expected is None:
+    events = run_events(parser, sample.input_event())
+    if sample.no_event:
+        assert events == []
+        return
+    assert len(events) == 1
+    event = events[0]
+    if sample.expects_parse_error:
         assert event["type"] == "parse_error"
         assert event["message"] == sample.input_event().get("message", "")
         assert event["source"] == parser.id
@@ -59,6 +67,27 @@ def test_parsers_sources_tables_and_settings_agree() -> None:
                 for item in value if isinstance(value, list) else [value]:
                     if isinstance(item, str) and item.startswith("{"):
                         assert item.strip("{}") in keys
+
+
+def test_mysql_slow_log_structure_makes_no_event_and_says_so() -> None:
+    samples = mysql.SERVICE.parser("mysql_slow").samples
+    quiet = [s.message for s in samples if s.no_event]
+    assert any(m.startswith("# Time: ") for m in quiet) and any("started with:" in m for m in quiet)
+    # a parser emitting no event cannot be run as a one-event program by mistake
+    with pytest.raises(ValueError, match="run_events"):
+        run(mysql.SERVICE.parser("mysql_slow"), {"message": quiet[0], "host": "db-1"})
+
+
+def test_rendered_slow_log_remap_needs_nothing_more_for_no_event() -> None:
+    """vector.yaml carries the program as is: ``. = []`` emits nothing, failures still reroute."""
+    document = yaml.safe_load(render.to_yaml(from_dict({"backend": "local", "services": {"mysql": {}}})))
+    remap = document["transforms"]["mysql_slow_logs_parse"]
+    assert (remap["drop_on_error"], remap["drop_on_abort"], remap["reroute_dropped"]) == (True, True, True)
+    assert "mysql_slow_logs_parse.dropped" in document["transforms"]["parse_errors"]["inputs"]
+    as_vector_reads_it = Parser(id="mysql_slow", vrl=render.unescape(remap["source"]), samples=())
+    for sample in mysql.SERVICE.parser("mysql_slow").samples:
+        events = run_events(as_vector_reads_it, sample.input_event())
+        assert (events == []) == sample.no_event, sample.note
 
 
 def test_red_mappings_and_alerts() -> None:

@@ -1,7 +1,8 @@
 """Real log files of many server versions, cut into records by each source's multiline rule.
 
-Every record parses or becomes a parse_error that keeps it; none crashes. The number of
-records that parse is pinned per file, so a regression fails here.
+Every record parses, makes no event (log structure such as a lone slow-log ``# Time:`` line)
+or becomes a parse_error that keeps it; none crashes. The counts of each are pinned per file, so
+a regression fails here.
 """
 
 from __future__ import annotations
@@ -13,51 +14,52 @@ import pytest
 from dendro.services import mysql, postgres
 from dendro.services.base import Service, Source
 from dendro.services.multiline import records
-from dendro.services.runner import decode_line, run
+from dendro.services.runner import decode_line, run_events
 from tests.support import shared_samples
 
-# file -> (records, records that parse)
+# file -> (records, events that parse, records that make no event, parse_errors)
 POSTGRES_FILES = {
-    "postgresql-10-default.log": (7, 7),
-    "postgresql-10-min-duration-statement.log": (6, 6),
-    "postgresql-11.4.log": (29, 29),
-    "postgresql-12-default.log": (10, 10),
-    "postgresql-12-min-duration-statement.log": (10, 10),
-    "postgresql-13-default.log": (3, 3),
-    "postgresql-13-log-statement-all.log": (221, 221),
-    "postgresql-9-log-statement-all.log": (202, 202),
-    "postgresql-9.5-multi-core.log": (5, 5),
-    "postgresql-9.6-debian-with-slowlog.log": (18, 18),
-    "postgresql-9.6-multi-core.log": (8, 8),
-    "postgresql-9.6-new-timestamp.log": (5, 5),
-    "postgresql-query-steps-slowlog.log": (2, 2),
-    "postgresql-ubuntu-9.5.log": (78, 78),
+    "postgresql-10-default.log": (7, 7, 0, 0),
+    "postgresql-10-min-duration-statement.log": (6, 6, 0, 0),
+    "postgresql-11.4.log": (29, 29, 0, 0),
+    "postgresql-12-default.log": (10, 10, 0, 0),
+    "postgresql-12-min-duration-statement.log": (10, 10, 0, 0),
+    "postgresql-13-default.log": (3, 3, 0, 0),
+    "postgresql-13-log-statement-all.log": (221, 221, 0, 0),
+    "postgresql-9-log-statement-all.log": (202, 202, 0, 0),
+    "postgresql-9.5-multi-core.log": (5, 5, 0, 0),
+    "postgresql-9.6-debian-with-slowlog.log": (18, 18, 0, 0),
+    "postgresql-9.6-multi-core.log": (8, 8, 0, 0),
+    "postgresql-9.6-new-timestamp.log": (5, 5, 0, 0),
+    "postgresql-query-steps-slowlog.log": (2, 2, 0, 0),
+    "postgresql-ubuntu-9.5.log": (78, 78, 0, 0),
 }
 
-# every record with "# Query_time" parses; lone "# Time:" markers and start headers do not
+# every record with "# Query_time" parses; lone "# Time:" markers and start headers are log
+# structure and make no event; nothing is a parse_error
 MYSQL_SLOW_FILES = {
-    "mariadb-10.1.21.log": (2, 1),
-    "mariadb-10.2.12.log": (2, 1),
-    "mariadb-10.3.13.log": (3, 1),
-    "mariadb-explain.log": (2, 1),
-    "mysql-5.7.22.log": (5, 4),
-    "mysql-darwin-brew-5.7.10.log": (2, 1),
-    "mysql-debian-5.7.17.log": (3, 3),
-    "mysql-debian-5.7.19.log": (2, 1),
-    "mysql-ubuntu-5.5.53.log": (19, 14),
-    "mysql-ubuntu-8.0.15.log": (3, 2),
-    "percona-ubuntu-5.7.19-innodb.log": (2, 2),
-    "percona-ubuntu-5.7.19.log": (8, 8),
-    "percona-ubuntu-8.0.15.log": (4, 2),
+    "mariadb-10.1.21.log": (2, 1, 1, 0),
+    "mariadb-10.2.12.log": (2, 1, 1, 0),
+    "mariadb-10.3.13.log": (3, 1, 2, 0),
+    "mariadb-explain.log": (2, 1, 1, 0),
+    "mysql-5.7.22.log": (5, 4, 1, 0),
+    "mysql-darwin-brew-5.7.10.log": (2, 1, 1, 0),
+    "mysql-debian-5.7.17.log": (3, 3, 0, 0),
+    "mysql-debian-5.7.19.log": (2, 1, 1, 0),
+    "mysql-ubuntu-5.5.53.log": (19, 14, 5, 0),
+    "mysql-ubuntu-8.0.15.log": (3, 2, 1, 0),
+    "percona-ubuntu-5.7.19-innodb.log": (2, 2, 0, 0),
+    "percona-ubuntu-5.7.19.log": (8, 8, 0, 0),
+    "percona-ubuntu-8.0.15.log": (4, 2, 2, 0),
 }
 
 MYSQL_ERROR_FILES = {
-    "error.log": (8, 8),
-    "mariadb-10.4.8.log": (28, 28),
-    "mysql-darwin-brew-5.7.10.log": (185, 185),
-    "mysql-ubuntu-5.5.53-extented.log": (1, 1),
-    "mysql-ubuntu-5.5.53.log": (167, 167),
-    "mysql-ubuntu-8.0.15.log": (14, 14),
+    "error.log": (8, 8, 0, 0),
+    "mariadb-10.4.8.log": (28, 28, 0, 0),
+    "mysql-darwin-brew-5.7.10.log": (185, 185, 0, 0),
+    "mysql-ubuntu-5.5.53-extented.log": (1, 1, 0, 0),
+    "mysql-ubuntu-5.5.53.log": (167, 167, 0, 0),
+    "mysql-ubuntu-8.0.15.log": (14, 14, 0, 0),
 }
 
 
@@ -65,34 +67,42 @@ def _source(service: Service, source_id: str) -> Source:
     return next(s for s in service.sources if s.id == source_id)
 
 
-def _events(path: Path, service: Service, source: Source) -> list[dict]:
+def _per_record(path: Path, service: Service, source: Source) -> list[list[dict]]:
+    """The events each record of the file makes (an empty list: no event)."""
     lines = [decode_line(raw) for raw in path.read_bytes().split(b"\n")]
     if lines and lines[-1] == "":
         lines.pop()  # the final line break ends the last line, it does not start another
     parser = service.parser(source.parser)
-    return [run(parser, {"message": record, "host": "db-1"}, source=source.id)
+    return [run_events(parser, {"message": record, "host": "db-1"}, source=source.id)
             for record in records(lines, source.multiline)]
 
 
-def _check(path: Path, service: Service, source_id: str, expected: tuple[int, int]) -> list[dict]:
+def _events(path: Path, service: Service, source: Source) -> list[dict]:
+    return [event for events in _per_record(path, service, source) for event in events]
+
+
+def _check(path: Path, service: Service, source_id: str, expected: tuple[int, int, int, int]) -> list[dict]:
     source = _source(service, source_id)
-    events = _events(path, service, source)
+    per_record = _per_record(path, service, source)
+    assert all(len(events) <= 1 for events in per_record)
+    events = [event for events in per_record for event in events]
     parsed = [e for e in events if e["type"] != "parse_error"]
-    for event in events:
-        if event["type"] == "parse_error":
-            assert event["message"] and event["source"] == source_id and event["error"]
-    assert (len(events), len(parsed)) == expected
+    errors = [e for e in events if e["type"] == "parse_error"]
+    for event in errors:
+        assert event["message"] and event["source"] == source_id and event["error"]
+    silent = sum(not events for events in per_record)
+    assert (len(per_record), len(parsed), silent, len(errors)) == expected
     return parsed
 
 
 @pytest.mark.parametrize(("name", "expected"), POSTGRES_FILES.items())
-def test_postgres_files(name: str, expected: tuple[int, int]) -> None:
+def test_postgres_files(name: str, expected: tuple[int, int, int, int]) -> None:
     parsed = _check(shared_samples() / "postgresql" / name, postgres.SERVICE, "postgres_logs", expected)
     assert all(e["type"] == "postgres" and e["level"] for e in parsed)
 
 
 @pytest.mark.parametrize(("name", "expected"), MYSQL_SLOW_FILES.items())
-def test_mysql_slow_files(name: str, expected: tuple[int, int]) -> None:
+def test_mysql_slow_files(name: str, expected: tuple[int, int, int, int]) -> None:
     path = shared_samples() / "mysql" / "slowlog" / name
     parsed = _check(path, mysql.SERVICE, "mysql_slow_logs", expected)
     assert len(parsed) == path.read_text(errors="replace").count("# Query_time:")
@@ -100,7 +110,7 @@ def test_mysql_slow_files(name: str, expected: tuple[int, int]) -> None:
 
 
 @pytest.mark.parametrize(("name", "expected"), MYSQL_ERROR_FILES.items())
-def test_mysql_error_files(name: str, expected: tuple[int, int]) -> None:
+def test_mysql_error_files(name: str, expected: tuple[int, int, int, int]) -> None:
     parsed = _check(shared_samples() / "mysql" / "error" / name, mysql.SERVICE, "mysql_error_logs", expected)
     assert {e["level"] for e in parsed} <= {"Note", "Warning", "Error", "System"}
 
