@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dendro.services.base import Parser, Service
+from dendro.services.internal import AGENT_PARSER
 from dendro.services.runner import run_events
 
 WEB_HOSTS = ("web-1", "web-2", "web-3")
@@ -150,13 +151,41 @@ def _table_of(parser: Parser) -> str | None:
     return None
 
 
+#: the Vector version the demo agents report in their heartbeats
+DEMO_AGENT_VERSION = "0.42.0"
+
+
+def _hosts_of(service: Service) -> tuple[str, ...]:
+    return DB_HOSTS if service.name in ("postgres", "mysql") else WEB_HOSTS
+
+
+def heartbeats(hosts: set[str], now: datetime, uptime: float) -> list[dict[str, Any]]:
+    """Each demo agent's heartbeat: Vector's ``uptime_seconds`` through the agent program."""
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    events: list[dict[str, Any]] = []
+    for host in sorted(hosts):
+        metric = {
+            "name": "uptime_seconds",
+            "namespace": "vector",
+            "tags": {"host": host, "version": DEMO_AGENT_VERSION},
+            "kind": "absolute",
+            "gauge": {"value": uptime},
+            "timestamp": stamp,
+        }
+        events += run_events(AGENT_PARSER, metric, source="dendro_agent_metrics")
+    return events
+
+
 def tick_events(
     services: list[Service], traffic: Traffic, now: datetime, incident: bool, tick: int
 ) -> list[dict[str, Any]]:
-    """One tick of events for every configured service, parsed by the catalog's programs."""
+    """One tick of events for every configured service, parsed by the catalog's programs, and
+    every 10 ticks the agents' heartbeats."""
     events: list[dict[str, Any]] = []
+    if tick % 10 == 0:
+        events += heartbeats({h for s in services for h in _hosts_of(s)}, now, float(tick))
     for service in services:
-        hosts = DB_HOSTS if service.name in ("postgres", "mysql") else WEB_HOSTS
+        hosts = _hosts_of(service)
         for source in service.sources:
             parser = service.parser(source.parser)
             table = _table_of(parser)

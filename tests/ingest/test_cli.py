@@ -136,6 +136,16 @@ def test_demo_lines_all_parse_and_incidents_make_errors() -> None:
     assert any(e["type"] == "postgres" and e["level"] in ("ERROR", "FATAL") for e in incident)
 
 
+def test_demo_agents_send_heartbeats_every_ten_ticks() -> None:
+    services = [catalog()["nginx"], catalog()["postgres"]]
+    events = tick_events(services, Traffic(7), _now(), incident=False, tick=20)
+    beats = [e for e in events if e["type"] == "agent"]
+    assert sorted(e["host"] for e in beats) == ["db-1", "web-1", "web-2", "web-3"]
+    assert {e["uptime"] for e in beats} == {20.0}
+    quiet = tick_events(services, Traffic(7), _now(), incident=False, tick=21)
+    assert [e for e in quiet if e["type"] == "agent"] == []
+
+
 def test_up_with_demo_shows_data_through_query_within_10_seconds(tmp_path: Path) -> None:
     config = Config(services={"nginx": {}, "postgres": {}})
     options = UpOptions(tmp_path / "data", free_port(), free_port(), free_port(), demo=True, bind="127.0.0.1")
