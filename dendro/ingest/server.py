@@ -9,13 +9,19 @@ does the server answer 200, so Vector's retries give at-least-once delivery. 401
 ``POST /query`` (same token) runs one read-only query: ``{"sql": ..., "max_rows": N}`` →
 ``{"columns": [{"name", "type"}], "rows": [[...]], "truncated": bool}``; a refused or wrong query
 is a 400 with ``{"error": message}``. ``GET /healthz`` answers ``ok`` without a token.
+
+It logs to the ``dendro.ingest`` logger (``dendro up`` writes it to ``DATA_DIR/ingest.log``):
+every refused request and every rejected event with the reason, and once a minute a summary
+of the batches and events received.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import sys
 import threading
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,6 +33,11 @@ from typing import Any
 import orjson
 
 from dendro.store.base import QueryError, QueryResult, Store, StoreError
+
+log = logging.getLogger("dendro.ingest")
+
+#: seconds between the summary lines of the log
+SUMMARY_SECONDS = 60.0
 
 #: seconds a thread holds the GIL before another may take it, while the server runs
 SWITCH_INTERVAL = 0.0002
@@ -108,6 +119,32 @@ def result_json(result: QueryResult) -> bytes:
     )
 
 
+class _Summary:
+    """Batches, events and agents since the last summary line, logged about once a minute."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reset(time.monotonic())
+
+    def _reset(self, now: float) -> None:
+        self.since, self.batches, self.written, self.rejected = now, 0, 0, 0
+        self.agents: set[str] = set()
+
+    def add(self, agent: str, written: int, rejected: int) -> None:
+        with self._lock:
+            self.batches += 1
+            self.written += written
+            self.rejected += rejected
+            self.agents.add(agent)
+            now = time.monotonic()
+            if now - self.since >= SUMMARY_SECONDS:
+                log.info(
+                    "last %.0f s: %d batch(es) from %d agent(s), %d event(s) written, %d rejected",
+                    now - self.since, self.batches, len(self.agents), self.written, self.rejected,
+                )
+                self._reset(now)
+
+
 @dataclass
 class IngestSettings:
     token: str
@@ -126,6 +163,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: Vector posts every second; errors are answered to the client instead."""
 
     def _send(self, status: HTTPStatus, payload: dict[str, Any] | bytes) -> None:
+        if status >= 400 and isinstance(payload, dict):
+            level = logging.ERROR if status >= 500 else logging.WARNING
+            log.log(level, "%s %s refused (%d): %s", self.client_address[0], self.path, status,
+                    payload.get("error"))
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -193,6 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
         except StoreError as error:
             self._send(HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(error)})
             return
+        agent = self.client_address[0]
+        if result.rejected:
+            reason = result.rejected[0].reason
+            log.warning("%s: %d event(s) rejected, the first for: %s", agent, len(result.rejected), reason)
+        self.server.summary.add(agent, result.total_written, len(result.rejected))
         self._send(HTTPStatus.OK, {"written": result.total_written, "rejected": len(result.rejected)})
 
     def _query(self, body: bytes) -> None:
@@ -223,6 +269,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], store: Store, settings: IngestSettings) -> None:
         self.store = store
         self.settings = settings
+        self.summary = _Summary()
         super().__init__(address, _Handler)
 
 

@@ -14,6 +14,8 @@ closes the store.
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import signal
 import threading
 from collections.abc import Callable
@@ -100,6 +102,23 @@ class _Exporter:
             self.handle.stop()
 
 
+#: the ingest's own log in the data dir (the console's Logs page shows it), rotated
+LOG_FILE = "ingest.log"
+LOG_BYTES = 10 * 1024 * 1024
+
+
+def _file_log(data_dir: Path) -> logging.Handler:
+    """Send the ingest's log (refusals, rejections, a summary a minute) to DATA_DIR/ingest.log."""
+    handler = logging.handlers.RotatingFileHandler(
+        data_dir / LOG_FILE, maxBytes=LOG_BYTES, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("dendro.ingest")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    return handler
+
+
 class Up:
     """The running process: build with :meth:`start`, end with :meth:`stop`."""
 
@@ -111,10 +130,12 @@ class Up:
         self.server: IngestServer | None = None
         self.store: Any = None
         self.token = ""
+        self.log_handler: logging.Handler | None = None
 
     def start(self) -> None:
         config, options = self.config, self.options
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_handler = _file_log(self.data_dir)
         self.token = ingest_token(self.data_dir, config.local.token_env)
         self.store = open_store(config, data_dir=self.data_dir)
         try:
@@ -179,6 +200,10 @@ class Up:
         if self.store is not None:
             self.store.close()
             self.store = None
+        if self.log_handler is not None:
+            logging.getLogger("dendro.ingest").removeHandler(self.log_handler)
+            self.log_handler.close()
+            self.log_handler = None
 
 
 def run_until_stopped(up: Up, ready: Callable[[Up], None]) -> None:

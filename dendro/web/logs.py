@@ -4,10 +4,11 @@ AWS: the loader Lambda logs to ``/aws/lambda/<pipeline>-loader``; streams are li
 first and events read newest first, both paged with CloudWatch's own tokens (passed back in the
 page's links). The client honours ``AWS_ENDPOINT_URL``.
 
-Local: the ``*.log`` files of the data directory, newest lines first, paged. The local ingest
-answers every problem to the agent that posted (and keeps what it cannot store in ``rejected``);
-when it writes no log file the page says so and shows the store's ``rejected`` and
-``parse_error`` rows instead, which is where the local pipeline's problems end up.
+Local: the ``*.log`` files of the data directory, newest lines first, paged: ``dendro up``
+writes the ingest's own log there (``ingest.log``: refused requests, rejected events, a summary
+a minute). Where there is no log file yet (a store filled by ``dendro ingest``), the page says so
+and shows the store's ``rejected`` and ``parse_error`` rows, where the local pipeline's problems
+end up.
 """
 
 from __future__ import annotations
