@@ -3,9 +3,14 @@
 One :class:`Aggregate` holds, per table, host and minute of event time, everything the exporter
 exposes: request counts per method and status class, duration histogram bucket counts and sums,
 error counts per level, event counts, the last event time, and the last value of each host
-metric the exporter turns into gauges. The loader builds one per Firehose object with
+metric the exporter turns into gauges; and, per table, the events refused on the way (the
+loader's ``rejected/`` lines, the local ``rejected`` table). The loader builds one per Firehose object with
 :class:`AggregateBuilder` and writes it to S3 under :func:`aggregate_key`; the exporter's S3
 source reads it back with :func:`parse`; the local source builds the same cells from SQL.
+
+The JSON format grows compatibly within its version: ``rejected`` (table → count) is written
+only when something was refused, and an object without it (written before it existed) parses
+with no rejections; readers ignore fields they do not know.
 
 Standard library only: this module is zipped into the Lambda function with the loader.
 """
@@ -208,11 +213,19 @@ CellKey = tuple[str, str, int]  # (table, host, minute)
 RedMap = Mapping[str, tuple[str, Red]]  # table → (service name, Red)
 
 
+def rejected_label(table: str | None, known: Iterable[str]) -> str:
+    """The ``table`` label of a refused event: the table it was meant for, or ``unknown`` when its
+    type matched no table (or it had none), so that the label stays bounded by the tables."""
+    return table if table is not None and table in known else names.UNKNOWN_TABLE
+
+
 @dataclass
 class Aggregate:
-    """Cells by (table, host, minute); adding two aggregates adds their counts."""
+    """Cells by (table, host, minute) and refused events by table; adding two aggregates adds
+    their counts."""
 
     cells: dict[CellKey, Cell] = field(default_factory=dict)
+    rejected: Counter[str] = field(default_factory=Counter)  # table (or "unknown") → events refused
 
     def add_cell(self, cell: Cell) -> None:
         key = (cell.table, cell.host, cell.minute)
@@ -225,6 +238,7 @@ class Aggregate:
     def merge(self, other: Aggregate) -> None:
         for cell in other.cells.values():
             self.add_cell(cell)
+        self.rejected.update(other.rejected)
 
     def events_by_table(self) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -234,7 +248,10 @@ class Aggregate:
 
     def to_json(self) -> bytes:
         cells = [self.cells[key].to_dict() for key in sorted(self.cells)]
-        body = {"version": FORMAT_VERSION, "cells": cells}
+        body: dict[str, Any] = {"version": FORMAT_VERSION, "cells": cells}
+        rejected = {table: count for table, count in sorted(self.rejected.items()) if count}
+        if rejected:
+            body["rejected"] = rejected
         return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -253,7 +270,19 @@ def parse(data: bytes) -> Aggregate:
             aggregate.add_cell(Cell.from_dict(item))
     except (KeyError, TypeError, ValueError) as error:
         raise AggregateError(f"aggregate has a malformed cell ({error!r})") from None
+    aggregate.rejected = _rejected(body.get("rejected", {}))
     return aggregate
+
+
+def _rejected(data: Any) -> Counter[str]:
+    if not isinstance(data, dict):
+        raise AggregateError("aggregate's rejected counts are not an object of table → count")
+    counts: Counter[str] = Counter()
+    for table, count in data.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise AggregateError(f"aggregate's rejected count of {table!r} is not a whole number")
+        counts[str(table)] += count
+    return counts
 
 
 @dataclass(frozen=True)
@@ -328,6 +357,10 @@ class AggregateBuilder:
             self._add_db(cell, role, role.red, row)
         elif role.kind == "host":
             self._add_host_metric(cell, when, row)
+
+    def reject(self, table: str | None, count: int = 1) -> None:
+        """Count ``count`` refused events meant for ``table`` (None: no table applies)."""
+        self.aggregate.rejected[rejected_label(table, self.roles)] += count
 
     def _cell(self, role: TableRole, host: str, minute: int) -> Cell:
         key = (role.table, host, minute)

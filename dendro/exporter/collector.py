@@ -71,6 +71,13 @@ def event_families(data: Snapshot) -> Iterator[Metric]:
     for table, count in sorted(data.late_events.items()):
         late.add_metric([table], count)
     yield late
+    rejected = CounterMetricFamily(names.REJECTED_EVENTS, "Events refused by the local store or the AWS"
+                                   " loader (the rejected table, the bucket's rejected/ prefix), by the"
+                                   " table they were meant for (unknown: their type matched no table)"
+                                   + FROM_POLL, labels=["table"])
+    for table, count in sorted(data.rejected_events.items()):
+        rejected.add_metric([table], count)
+    yield rejected
 
 
 def _memory_ratio(gauges: HostGauges) -> float | None:

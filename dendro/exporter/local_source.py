@@ -13,15 +13,21 @@ compared with what was already seen there. The difference arrived too late to be
 goes to ``dendro_late_events_total``. The store needs no arrival column for this; events later
 than the look-back are not seen at all.
 
-Queries per poll: one per table that exists, plus one for late events, whatever the number
-of hosts. SQL is in Dendro's Timestream dialect (the local store translates it).
+Refused events are counted by one more query per poll over the ``rejected`` table, by the
+table they were meant for (``unknown`` when their type matched no table). Its ``time`` is when
+the store refused the event (its arrival: the event's own timestamp may be missing or
+unreadable), so the same half-open windows ``[watermark, now − delay)`` of that column count
+each refused event once, and none of them is late unless its write took longer than the delay.
+
+Queries per poll: one per table that exists, one for late events and one for refused events,
+whatever the number of hosts. SQL is in Dendro's Timestream dialect (the local store translates it).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +49,8 @@ from dendro.services.base import Table
 from dendro.store.base import QueryResult, Store
 
 LATE_LOOKBACK = 600.0  # seconds of event time re-counted to find late arrivals
-SKIPPED_TABLES = frozenset({"rejected"})
+REJECTED_TABLE = "rejected"  # the local store's table of refused events (time, table, reason, event)
+SKIPPED_TABLES = frozenset({REJECTED_TABLE})
 
 
 def _ts(ms: int) -> str:
@@ -106,6 +113,18 @@ def late_query(database: str, tables: list[str], start_ms: int, end_ms: int) -> 
         for name in tables
     ]
     return " UNION ALL ".join(parts)
+
+
+def rejected_query(database: str, known: Iterable[str], start_ms: int, end_ms: int) -> str:
+    """Refused events per table label, refused in [start, end): tables outside ``known`` (and
+    events without a type) are ``unknown``, so the result has at most one row per known table."""
+    listed = ", ".join(_text(name) for name in sorted(known))
+    unknown = _text(names.UNKNOWN_TABLE)
+    label = f'CASE WHEN "table" IN ({listed}) THEN "table" ELSE {unknown} END' if listed else unknown
+    return (
+        f"SELECT {label} AS tbl, count(*) AS n FROM {_quote(database)}.{_quote(REJECTED_TABLE)}"
+        f" WHERE time >= {_ts(start_ms)} AND time < {_ts(end_ms)} GROUP BY 1"
+    )
 
 
 def _histogram(row: Mapping[str, Any], bounds: tuple[float, ...]) -> Histogram:
@@ -179,13 +198,12 @@ class LocalSource:
         # whole milliseconds, rounded (not floored) so that a clock at k ms is exactly k ms
         return round(self.clock() * 1000) - round(self.delay * 1000)
 
-    def _tables(self) -> list[str]:
+    def _existing(self) -> list[str]:
         try:
-            existing = self.store.tables()
+            return self.store.tables()
         except Exception:
             self.usage(errors=1)
             raise
-        return [name for name in existing if name in self.roles and name not in SKIPPED_TABLES]
 
     def _query(self, sql: str) -> QueryResult:
         try:
@@ -200,7 +218,8 @@ class LocalSource:
         start, end = self.watermark_ms, self._settled_ms()
         if end <= start:
             return PollResult(Aggregate(), Counter(), start / 1000)
-        present = self._tables()
+        existing = self._existing()
+        present = [name for name in existing if name in self.roles and name not in SKIPPED_TABLES]
         aggregate = Aggregate()
         counted: Counter[tuple[str, int]] = Counter()
         for name in present:
@@ -210,6 +229,10 @@ class LocalSource:
                 cell = cell_from_row(role, row)
                 aggregate.add_cell(cell)
                 counted[(name, cell.minute)] += cell.events
+        if REJECTED_TABLE in existing:
+            known = [name for name in self.roles if name not in SKIPPED_TABLES]
+            for row in self._query(rejected_query(self.store.database, known, start, end)).dicts():
+                aggregate.rejected[str(row["tbl"])] += int(row["n"])
         late, seen = self._late(present, counted)
         self.watermark_ms = end
         self.late.seen = seen

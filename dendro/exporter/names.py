@@ -30,6 +30,10 @@ HOST_NET_TX = "dendro_host_network_transmit_bytes_total"  # + device
 LAST_EVENT = "dendro_last_event_timestamp_seconds"
 EVENTS = "dendro_events_total"  # every stored event, labels table, host
 LATE_EVENTS = "dendro_late_events_total"  # label table: arrived after the delay, not counted
+#: events refused by the local store or the AWS loader (the local ``rejected`` table, the bucket's
+#: ``rejected/`` prefix); label table: the table meant, or UNKNOWN_TABLE when the type matched none
+REJECTED_EVENTS = "dendro_rejected_events_total"
+UNKNOWN_TABLE = "unknown"
 
 # the exporter itself
 EXPORTER_UP = "dendro_exporter_up"

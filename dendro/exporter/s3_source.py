@@ -8,7 +8,9 @@ aggregate per raw object, keyed by the object's delivery time (see
 Each poll lists keys from ``watermark − LATE_LOOKBACK`` on (one LIST request per 1,000 keys)
 and reads those not read yet whose delivery time is settled (``< now − delay``, which leaves
 the loader time to write them): delivered at or after the watermark, they are added; delivered
-before it, they came too late and their events go to ``dendro_late_events_total``. A key is
+before it, they came too late and their events go to ``dendro_late_events_total`` (their
+rejected counts are still added: ``dendro_rejected_events_total`` is not a RED metric of a
+window, and each key is read once, so they are counted once either way). A key is
 read once: a reprocessed object rewrites the same key and is not counted again. The watermark
 advances only when the whole poll succeeded; a new source starts at ``now − delay``.
 """
@@ -106,6 +108,7 @@ class S3Source:
                 aggregate.merge(found)
             else:
                 late.update(found.events_by_table())
+                aggregate.rejected.update(found.rejected)
         self.watermark = end
         self.seen = {k: t for k, t in seen.items() if t >= end - LATE_LOOKBACK}
         self.undated = undated

@@ -92,6 +92,7 @@ class Snapshot:
     events: Counter[tuple[str, str]] = field(default_factory=Counter)  # table, host
     last_event: dict[tuple[str, str], float] = field(default_factory=dict)
     late_events: Counter[str] = field(default_factory=Counter)  # table
+    rejected_events: Counter[str] = field(default_factory=Counter)  # table (or "unknown")
     hosts: dict[str, HostGauges] = field(default_factory=dict)
     # the exporter itself
     up: bool = False
@@ -123,6 +124,9 @@ class State:
                     touched.add(cell.host)
             for host in touched:
                 data.hosts[host].refresh_cpu()
+            for table, count in aggregate.rejected.items():
+                if count:
+                    data.rejected_events[table] += count
             for table, count in (late or {}).items():
                 if count:
                     data.late_events[table] += count

@@ -5,7 +5,8 @@ record of the event it streams the object (:mod:`dendro.pipeline.objects`), rout
 event by ``type`` to its table, maps it to a multi-measure record
 (:mod:`dendro.pipeline.records`) and writes it (:mod:`dendro.pipeline.writer`). Every input
 record ends in Timestream or in ``rejected/`` in the bucket (one JSON line: raw input, table,
-reason); each object also gets a RED aggregate under ``aggregates/`` for the exporter, alert
+reason); each object also gets a RED aggregate under ``aggregates/`` for the exporter (with the
+count of its ``rejected/`` lines per table, ``unknown`` where none applies), alert
 lines and SNS messages (:mod:`dendro.pipeline.notify`), and one summary log line.
 
 Imports stay small on purpose: standard library, boto3/botocore and the Dendro modules the
@@ -20,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -157,12 +159,14 @@ class RejectedSink:
     def __init__(self, key: str) -> None:
         self.key = key
         self.count = 0
+        self.by_table: Counter[str | None] = Counter()  # lines per table they were meant for
         self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
 
     def add(self, raw: str, table: str | None, reason: str) -> None:
         line = {"raw": raw, "table": table, "reason": reason, "object": self.key}
         self._file.write(json.dumps(line, ensure_ascii=False).encode("utf-8", "replace") + b"\n")
         self.count += 1
+        self.by_table[table] += 1
 
     def upload(self, s3: Any, bucket: str, key: str) -> None:
         """Write the rejected object, or remove a stale one when nothing was rejected this time."""
@@ -237,6 +241,8 @@ class Loader:
             for item in totals.rejected:
                 rejected.add(item.ref, item.table, item.reason)
             rejected.upload(self.s3, out_bucket, rejected_key(key))
+            for table, count in rejected.by_table.items():  # everything under rejected/, by table
+                builder.reject(table, count)
         finally:
             rejected.close()
             body.close()

@@ -46,6 +46,21 @@ def metric(at: float, name: str, value: float, host_name: str = "web-1", **tags:
             "kind": "counter" if name.endswith("_total") else "gauge", "value": value, **tags}
 
 
+def refused(at: float) -> list[Any]:
+    """Events every store and the loader refuse, by the ``table`` label they must count under:
+    nginx_access (a status that is no number), postgres (a duration that is none), and ``unknown``
+    for a misspelt type, a table not configured here, no type at all, and a JSON value that is
+    not an object."""
+    return [
+        {**access(at), "status": "two hundred"},
+        pg(at, duration="slow"),  # type: ignore[arg-type]
+        {**access(at), "type": "nginx_acess"},
+        {**access(at), "type": "mysql_slow"},
+        {"host": "web-1", "timestamp": stamp(at), "message": "no type"},
+        "a JSON string, not an event",
+    ]
+
+
 def local_store(directory: Path) -> LocalStore:
     return LocalStore(directory / "dendro.duckdb", "dendro", tables())
 

@@ -44,7 +44,24 @@ def test_a_builder_round_trips_through_json() -> None:
     assert host.events == 3 and host.metrics == {("load1", ()): (T0 + 5, 1.5)}
 
 
-DAMAGED = [b"not json", b'{"version": 99, "cells": []}', b'{"version": 1, "cells": [{}]}']
+def test_rejections_round_trip_by_table_and_older_objects_have_none() -> None:
+    builder = built([access(T0)])
+    builder.reject("nginx_access", 2)
+    builder.reject(None)
+    builder.reject("nginx_acess")  # a type that matched no table
+    builder.reject("postgres")
+    data = builder.to_json()
+    assert b'"rejected":{"nginx_access":2,"postgres":1,"unknown":2}' in data
+    assert parse(data).rejected == {"nginx_access": 2, "postgres": 1, "unknown": 2}
+    older = built([access(T0)]).to_json()  # what the loader wrote before rejections were counted
+    assert b"rejected" not in older
+    assert not parse(older).rejected and parse(older).cells
+
+
+DAMAGED = [b"not json", b'{"version": 99, "cells": []}', b'{"version": 1, "cells": [{}]}',
+           b'{"version": 1, "cells": [], "rejected": []}',
+           b'{"version": 1, "cells": [], "rejected": {"nginx_access": -1}}',
+           b'{"version": 1, "cells": [], "rejected": {"nginx_access": "2"}}']
 
 
 @pytest.mark.parametrize("data", DAMAGED)
@@ -67,8 +84,11 @@ def test_aggregate_keys_sort_by_arrival_and_repeat_for_the_same_object() -> None
 
 def test_exposition_is_exact_and_says_values_come_from_polls() -> None:
     state = State()
-    state.apply(built([access(T0, status=200, duration=0.004), access(T0, status=503, duration=0.2),
-                       pg(T0, "ERROR")]).aggregate, {"nginx_access": 3})
+    builder = built([access(T0, status=200, duration=0.004), access(T0, status=503, duration=0.2),
+                     pg(T0, "ERROR")])
+    builder.reject("postgres", 4)
+    builder.reject(None)
+    state.apply(builder.aggregate, {"nginx_access": 3})
     state.record_usage(queries=4, bytes_scanned=0, s3={"ListObjectsV2": 1})
     state.record_poll(ok=True, duration=0.01, watermark=T0)
     text = generate_latest(registry(state)).decode()
@@ -79,6 +99,8 @@ def test_exposition_is_exact_and_says_values_come_from_polls() -> None:
     assert 'dendro_http_request_duration_seconds_count{host="web-1",service="nginx"} 2.0' in text
     assert 'dendro_db_errors_total{host="db-1",level="error",service="postgres"} 1.0' in text
     assert 'dendro_late_events_total{table="nginx_access"} 3.0' in text
+    assert 'dendro_rejected_events_total{table="postgres"} 4.0' in text
+    assert 'dendro_rejected_events_total{table="unknown"} 1.0' in text
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in text_string_to_metric_families(text) for s in family.samples}
     assert samples[(names.LAST_EVENT, (("host", "web-1"), ("table", "nginx_access")))] == T0
@@ -87,6 +109,8 @@ def test_exposition_is_exact_and_says_values_come_from_polls() -> None:
     assert 'dendro_s3_requests_total{operation="ListObjectsV2"} 1.0' in text
     help_line = next(line for line in text.splitlines() if line.startswith(f"# HELP {names.HTTP_REQUESTS}"))
     assert "last poll" in help_line and "never query" in help_line
+    help_line = next(line for line in text.splitlines() if line.startswith(f"# HELP {names.REJECTED_EVENTS}"))
+    assert "last poll" in help_line and "rejected" in help_line
 
 
 def test_host_gauges_are_exposed_per_host_and_mountpoint() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,7 +12,18 @@ from dendro.exporter.local_source import LocalSource
 from dendro.exporter.poller import Poller
 from dendro.exporter.state import State
 from dendro.store.local import LocalStore
-from tests.exporter.helpers import T0, Clock, FlakyStore, access, local_store, metric, pg, table_roles, tables
+from tests.exporter.helpers import (
+    T0,
+    Clock,
+    FlakyStore,
+    access,
+    local_store,
+    metric,
+    pg,
+    refused,
+    table_roles,
+    tables,
+)
 
 DELAY = 60.0
 
@@ -130,7 +143,8 @@ def test_queries_per_poll_do_not_grow_with_hosts(store: LocalStore) -> None:
         poller.poll_once()
         per_poll.append(state.snapshot().store_queries - before)
         store.write([])
-    assert per_poll[0] == per_poll[1] == len(store.tables()) - 1 + 1  # every table but rejected, + late
+    # every table but rejected, + late events, + refused events
+    assert per_poll[0] == per_poll[1] == len(store.tables()) - 1 + 2
 
 
 def test_host_gauges_from_host_metrics(store: LocalStore) -> None:
@@ -156,3 +170,46 @@ def test_host_gauges_from_host_metrics(store: LocalStore) -> None:
     assert gauges.value("memory_available_bytes") == 250
     assert gauges.value_where("filesystem_used_ratio", mountpoint="/") == 0.4
     assert gauges.value("disk_read_bytes_total") is None
+
+
+class WallClock:
+    """Real time plus a shift the test sets: the rejected table's ``time`` is when the store
+    refused the event, by the real clock, so the source's windows must follow it."""
+
+    def __init__(self) -> None:
+        self.shift = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.shift
+
+
+def test_refused_events_count_once_by_table_in_settled_windows(store: LocalStore) -> None:
+    clock, state = WallClock(), State()
+    source = LocalSource(store, tables(), table_roles(), delay=DELAY, usage=state.record_usage, clock=clock)
+    poller = Poller(source, state, interval=15)
+    first: list[Any] = refused(T0)
+    assert len(store.write(first).rejected) == len(first)
+    assert poller.poll_once()  # the window ends a delay ago: nothing refused is settled yet
+    assert not state.snapshot().rejected_events
+    clock.shift = DELAY  # everything refused so far is now a delay old
+    assert poller.poll_once()
+    expected = {"nginx_access": 1, "postgres": 1, "unknown": 4}
+    assert dict(state.snapshot().rejected_events) == expected
+    store.write([access(T0), refused(T0)[0]])  # one more, after the last window: the next one counts it
+    for _ in range(3):
+        time.sleep(0.01)
+        assert poller.poll_once()
+    assert dict(state.snapshot().rejected_events) == {**expected, "nginx_access": 2}
+    assert not state.snapshot().late_events
+
+
+def test_refused_events_are_not_counted_before_the_source_started(store: LocalStore) -> None:
+    store.write(refused(T0))
+    time.sleep(0.01)
+    clock, state = WallClock(), State()
+    clock.shift = DELAY  # the source starts after every refusal
+    source = LocalSource(store, tables(), table_roles(), delay=DELAY, usage=state.record_usage, clock=clock)
+    for _ in range(2):
+        time.sleep(0.01)
+        assert Poller(source, state, interval=15).poll_once()
+    assert not state.snapshot().rejected_events

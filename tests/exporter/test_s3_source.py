@@ -4,7 +4,9 @@ Timestream client is ever created."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 from moto import mock_aws
 
 from dendro.config import from_dict
-from dendro.exporter.aggregates import red_map
+from dendro.exporter.aggregates import aggregate_key, red_map
 from dendro.exporter.local_source import LocalSource
 from dendro.exporter.poller import Poller
 from dendro.exporter.s3_source import S3Source
@@ -24,7 +26,18 @@ from dendro.exporter.state import Snapshot, State
 from dendro.pipeline.loader import Loader, Settings
 from dendro.pipeline.records import apply_common
 from dendro.pipeline.writer import Backoff
-from tests.exporter.helpers import SERVICES, T0, Clock, access, local_store, metric, pg, table_roles, tables
+from tests.exporter.helpers import (
+    SERVICES,
+    T0,
+    Clock,
+    access,
+    local_store,
+    metric,
+    pg,
+    refused,
+    table_roles,
+    tables,
+)
 
 REGION = "us-east-1"
 BUCKET = "dendro-123456789012-us-east-1"  # the pipeline's bucket name for moto's account
@@ -67,10 +80,13 @@ def raw_key(delivered: float, name: str) -> str:
     return f"raw/{moment:%Y/%m/%d/%H}/dendro-events-1-{moment:%Y-%m-%d-%H-%M-%S}-{name}"
 
 
-def deliver(aws: dict[str, Any], delivered: float, name: str, events: list[dict[str, Any]]) -> str:
-    """Put a Firehose-like object and run the real loader on it, as the S3 notification would."""
+def deliver(aws: dict[str, Any], delivered: float, name: str, events: list[Any],
+            body: bytes | None = None) -> str:
+    """Put a Firehose-like object (``events`` as NDJSON, or ``body``) and run the real loader on
+    it, as the S3 notification would."""
     key = raw_key(delivered, name)
-    body = "".join(json.dumps(e) + "\n" for e in events).encode()
+    if body is None:
+        body = "".join(json.dumps(e) + "\n" for e in events).encode()
     aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=body)
     loader(aws).load_object(BUCKET, key)
     return key
@@ -180,3 +196,63 @@ def test_the_exporter_never_creates_a_timestream_client(aws: dict[str, Any]) -> 
     Poller(source, state, 15).poll_once()
     assert state.snapshot().up
     assert sorted(set(asked)) == ["s3", "sts"]
+
+
+def test_the_loader_s_rejections_give_the_local_rejected_counts(aws: dict[str, Any], tmp_path: Path) -> None:
+    clock, s3_state = Clock(), State()
+    s3_poller = s3_poller_of(aws, s3_state, clock)
+    bad = refused(T0 + 1)
+    deliver(aws, T0 + 30, "bad", [access(T0 + 1), *bad, pg(T0 + 2)])
+    assert list_keys(aws, "rejected/")  # the lines are kept, with their reasons
+    clock.advance(DELAY + 40)
+    assert s3_poller.poll_once()
+
+    store, local_state, wall = local_store(tmp_path), State(), Clock(time.time())
+    local = LocalSource(store, tables(), table_roles(), delay=DELAY, usage=local_state.record_usage,
+                        clock=wall)  # the rejected table's time is the real time of the refusal
+    store.write([access(T0 + 1), *bad, pg(T0 + 2)])
+    wall.advance(DELAY + 1)
+    assert Poller(local, local_state, 15).poll_once()
+
+    expected = {"nginx_access": 1, "postgres": 1, "unknown": 4}
+    assert dict(s3_state.snapshot().rejected_events) == expected
+    assert dict(local_state.snapshot().rejected_events) == expected
+
+
+def test_unreadable_input_counts_as_unknown_and_reprocessing_counts_once(aws: dict[str, Any]) -> None:
+    clock, state = Clock(), State()
+    poller = s3_poller_of(aws, state, clock)
+    lines = (json.dumps(access(T0 + 1)) + "\nnot json at all\n" + json.dumps(access(T0 + 2))).encode()
+    truncated = gzip.compress(lines)[:-12]  # a gzip stream cut before its end
+    key = deliver(aws, T0 + 10, "cut", [], body=truncated)
+    deliver(aws, T0 + 11, "mixed", [], body=lines + b'\n{"type": "nginx_access", "host": 1}\n')
+    loader(aws).load_object(BUCKET, key)  # reprocessed before the exporter read it
+    clock.advance(DELAY + 20)
+    assert poller.poll_once()
+    loader(aws).load_object(BUCKET, key)  # and again after
+    for _ in range(3):
+        clock.advance(15)
+        assert poller.poll_once()
+    rejected = state.snapshot().rejected_events
+    cut = json.loads(aws["s3"].get_object(Bucket=BUCKET, Key=aggregate_key(key))["Body"].read())["rejected"]
+    assert cut == {"unknown": 2}  # the line that is not JSON, and the last record, cut off
+    assert dict(rejected) == {"unknown": 3, "nginx_access": 1}  # + "mixed": not JSON, no timestamp
+
+
+def test_late_objects_still_count_their_rejections_once(aws: dict[str, Any]) -> None:
+    clock, state = Clock(), State()
+    poller = s3_poller_of(aws, state, clock)
+    clock.advance(DELAY + 20)
+    poller.poll_once()
+    deliver(aws, T0 + 10, "late", [access(T0 + 8), {"type": "nope"}])  # delivered before the watermark
+    for _ in range(3):
+        clock.advance(15)
+        poller.poll_once()
+    data = state.snapshot()
+    assert dict(data.late_events) == {"nginx_access": 1}
+    assert dict(data.rejected_events) == {"unknown": 1}
+
+
+def list_keys(aws: dict[str, Any], prefix: str) -> list[str]:
+    answer = aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return [item["Key"] for item in answer.get("Contents", ())]
