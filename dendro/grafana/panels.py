@@ -105,6 +105,13 @@ def bars(grid: Grid, title: str, description: str, unit: str, targets: Sequence[
                       gridPos=grid.next(w, h), extraJson={"fieldConfig": {"defaults": {"unit": unit}}})
 
 
+def stat(grid: Grid, title: str, description: str, unit: str, targets: Sequence[Any],
+         datasource: dict[str, str], w: int = 6, h: int = 8, **options: Any) -> g.Stat:
+    _require(title, description, unit)
+    return g.Stat(title=title, description=description, format=unit, targets=list(targets),
+                  dataSource=datasource, gridPos=grid.next(w, h), **options)
+
+
 def prometheus_variable() -> g.Template:
     return g.Template(name="datasource", label="Prometheus", query="prometheus", type="datasource",
                       default=PROMETHEUS_UID, hide=0)

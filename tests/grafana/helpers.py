@@ -73,6 +73,13 @@ def known_events(at: datetime) -> list[dict[str, Any]]:
     return events
 
 
+def refused_events(at: datetime) -> list[dict[str, Any]]:
+    """Events the store refuses (into its rejected table): a type no table has, a status that is
+    no number."""
+    return [{"type": "nginx_acess", "host": "web-1", "timestamp": stamp(at), "status": 200},
+            {**access("nginx_access", at, "web-1", 200, "/", 0.01), "status": "two hundred"}]
+
+
 def host_metrics(at: datetime, step: int) -> list[dict[str, Any]]:
     """A host_metrics sample of web-1; ``step`` moves the counters and fills the disk."""
     def metric(name: str, value: float, **tags: str) -> dict[str, Any]:

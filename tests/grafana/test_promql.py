@@ -24,7 +24,7 @@ from dendro.grafana.macros import expand_promql
 from dendro.grafana.selection import all_services
 from dendro.store.factory import store_tables
 from dendro.store.local import LocalStore
-from tests.grafana.helpers import access, boards, host_metrics, known_events, panels
+from tests.grafana.helpers import access, boards, host_metrics, known_events, panels, refused_events
 from tests.servers.prometheus import Prometheus
 from tests.support import free_port
 
@@ -72,12 +72,13 @@ def scraped(tmp_path_factory: pytest.TempPathFactory, prometheus: Prometheus) ->
     prometheus.set_targets([handle.url.split("/")[2]])
     try:
         now = datetime.now(UTC)
-        store.write([*known_events(now), *host_metrics(now, 0)])
+        store.write([*known_events(now), *host_metrics(now, 0), *refused_events(now)])
         time.sleep(2.5)
         later = datetime.now(UTC)
-        store.write([*known_events(later), *host_metrics(later, 1),
+        store.write([*known_events(later), *host_metrics(later, 1), *refused_events(later),
                      access("nginx_access", later - timedelta(seconds=2), "web-1", 200, "/late", 0.1)])
         prometheus.wait_for("dendro_late_events_total", bool)
+        prometheus.wait_for("dendro_rejected_events_total", bool)
         yield prometheus
     finally:
         prometheus.set_targets([])

@@ -2,8 +2,10 @@
 
 Events per table, parse errors, late events and when each agent was last heard from come from
 the exporter's ``dendro_events_total``, ``dendro_late_events_total`` and
-``dendro_last_event_timestamp_seconds``; the exporter's own health from ``dendro_exporter_*`` and
-``dendro_store_*``. The one Timestream panel lists the newest parse errors with their raw lines.
+``dendro_last_event_timestamp_seconds``; refused events (the loader's errors on AWS, the local
+store's ``rejected`` table) from ``dendro_rejected_events_total``; the exporter's own health from
+``dendro_exporter_*`` and ``dendro_store_*``. The one Timestream panel lists the newest parse
+errors with their raw lines.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ grid = p.Grid()
 ds = p.prometheus_ds()
 HOST = 'host=~"$host"'
 RATE = "[$__rate_interval]"
+REFUSED = ("refused on AWS by the loader (every line it wrote under rejected/ in the bucket, with the"
+           " reason: an unknown type, fields that do not fit the table, records Timestream rejected,"
+           " unreadable input) and locally by the ingest's store (the rejected table)")
 
 
 def build() -> Any:
@@ -29,15 +34,28 @@ def build() -> Any:
         p.timeseries(grid, "Events per table", "Events stored per minute, by table (dendro_events_total).",
                      "opm",
                      [p.prom(f"sum by (table) (rate({names.EVENTS}{{{HOST}}}{RATE})) * 60", "{{table}}")], ds,
-                     w=12, stacking={"mode": "normal", "group": "A"}, fillOpacity=40),
+                     w=8, stacking={"mode": "normal", "group": "A"}, fillOpacity=40),
         p.timeseries(grid, "Parse errors", "Lines per minute the agents could not parse, by host (the"
                      " parse_error table; the panel below shows them).", "opm",
                      [p.prom(f'sum by (host) (rate({names.EVENTS}{{table="parse_error", {HOST}}}{RATE}))'
-                             " * 60", "{{host}}")], ds, w=6),
+                             " * 60", "{{host}}")], ds, w=8),
+        p.timeseries(grid, "Rejected events by table", f"Events per minute {REFUSED}, by the table they were"
+                     " meant for; unknown: their type matched no table (dendro_rejected_events_total, every"
+                     " host).", "opm",
+                     [p.prom(f"sum by (table) (rate({names.REJECTED_EVENTS}{RATE})) * 60", "{{table}}")], ds,
+                     w=8),
+        p.stat(grid, "Loader errors: rejected in the last hour", f"Events {REFUSED}, over the last hour, by"
+               " table. On AWS these are the loader's errors; 0 is the healthy value.", "short",
+               [p.prom(f"sum by (table) (increase({names.REJECTED_EVENTS}[1h]))", "{{table}}")], ds, w=8,
+               reduceCalc="lastNotNull", graphMode="none", noValue="0", decimals=0),
+        p.timeseries(grid, "Rejected share", "Share of the events that reached the store or the loader and"
+                     " were refused instead of stored, every table and host.", "percentunit",
+                     [p.prom(f"sum(rate({names.REJECTED_EVENTS}{RATE})) / (sum(rate({names.REJECTED_EVENTS}"
+                             f"{RATE})) + sum(rate({names.EVENTS}{RATE})))", "rejected")], ds, w=8),
         p.timeseries(grid, "Late events", "Events per minute stored after the exporter had counted their"
                      " window: in the store but not in the RED metrics (raise exporter.delay if this grows).",
                      "opm", [p.prom(f"sum by (table) (rate({names.LATE_EVENTS}{RATE})) * 60", "{{table}}")],
-                     ds, w=6),
+                     ds, w=8),
         grid.row("Agents"),
         p.table(grid, "Agents last seen", "Seconds since each host's Vector agent last sent its heartbeat"
                 " (the agent table); the agent_silent alert fires above its threshold.", "s",
@@ -66,7 +84,8 @@ def build() -> Any:
     return p.dashboard(
         title="Dendro / Pipeline",
         uid="dendro-pipeline",
-        description="Events per table, parse errors, late events, agents last seen, the exporter's health.",
+        description="Events per table, parse errors, rejected events (the loader's errors), late events,"
+                    " agents last seen, the exporter's health.",
         panels=items,
         variables=[p.prometheus_variable(), host,
                    p.custom_variable("database", "Database", [selection.database])],
