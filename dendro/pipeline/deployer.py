@@ -22,7 +22,7 @@ from dendro.pipeline.errors import DeployError, TimestreamUnavailable, explain
 from dendro.pipeline.executor import Backoff, DisplayExecutor, Executor, ProgressCallback
 from dendro.pipeline.inventory import Inventory, discover
 from dendro.pipeline.models import Names, Plan
-from dendro.pipeline.planner import Planner
+from dendro.pipeline.plan import Planner
 from dendro.pipeline.teardown import plan_teardown
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from dendro.pipeline.clients import Clients
 from dendro.pipeline.errors import TimestreamUnavailable
 from dendro.pipeline.models import TAG_KEY, Names
-from dendro.pipeline.planner import Reader
+from dendro.pipeline.plan import Reader
 
 
 @dataclass(frozen=True)
