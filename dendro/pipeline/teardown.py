@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Literal
 
 from dendro.pipeline.clients import Clients
 from dendro.pipeline.inventory import Found, Inventory
@@ -74,52 +75,46 @@ class TeardownPlanner:
         ]
 
     def _role(self, found: Found) -> list[Instruction]:
-        steps: list[Instruction] = []
-        for policy in self.clients.pages("iam", "list_role_policies", "PolicyNames", RoleName=found.name):
-            steps.append(
-                APICall(
-                    "iam",
-                    "delete_role_policy",
-                    {"RoleName": found.name, "PolicyName": policy},
-                    description=f"delete the inline policy of {found.name}",
-                )
+        inline = [
+            APICall(
+                "iam",
+                "delete_role_policy",
+                {"RoleName": found.name, "PolicyName": policy},
+                description=f"delete the inline policy of {found.name}",
             )
-        for attached in self.clients.pages(
-            "iam", "list_attached_role_policies", "AttachedPolicies", RoleName=found.name
-        ):
-            steps.append(
-                APICall(
-                    "iam",
-                    "detach_role_policy",
-                    {"RoleName": found.name, "PolicyArn": attached["PolicyArn"]},
-                    description=f"detach {attached['PolicyName']} from {found.name}",
-                )
-            )
-        return [*steps, self._delete(found, "iam", "delete_role", RoleName=found.name)]
+            for policy in self.clients.pages("iam", "list_role_policies", "PolicyNames", RoleName=found.name)
+        ]
+        delete = self._delete(found, "iam", "delete_role", RoleName=found.name)
+        return [*inline, *self._detach_attached("Role", found.name), delete]
 
     def _user(self, found: Found) -> list[Instruction]:
-        steps: list[Instruction] = []
-        for key in self.clients.pages("iam", "list_access_keys", "AccessKeyMetadata", UserName=found.name):
-            steps.append(
-                APICall(
-                    "iam",
-                    "delete_access_key",
-                    {"UserName": found.name, "AccessKeyId": key["AccessKeyId"]},
-                    description=f"delete an access key of {found.name}",
-                )
+        keys = [
+            APICall(
+                "iam",
+                "delete_access_key",
+                {"UserName": found.name, "AccessKeyId": key["AccessKeyId"]},
+                description=f"delete an access key of {found.name}",
             )
-        for attached in self.clients.pages(
-            "iam", "list_attached_user_policies", "AttachedPolicies", UserName=found.name
-        ):
-            steps.append(
-                APICall(
-                    "iam",
-                    "detach_user_policy",
-                    {"UserName": found.name, "PolicyArn": attached["PolicyArn"]},
-                    description=f"detach {attached['PolicyName']} from {found.name}",
-                )
+            for key in self.clients.pages("iam", "list_access_keys", "AccessKeyMetadata", UserName=found.name)
+        ]
+        delete = self._delete(found, "iam", "delete_user", UserName=found.name)
+        return [*keys, *self._detach_attached("User", found.name), delete]
+
+    def _detach_attached(self, kind: Literal["Role", "User"], name: str) -> list[Instruction]:
+        """Detach every managed policy attached to a role or a user (it cannot be deleted before)."""
+        entity = kind.lower()
+        attached = self.clients.pages(
+            "iam", f"list_attached_{entity}_policies", "AttachedPolicies", **{f"{kind}Name": name}
+        )
+        return [
+            APICall(
+                "iam",
+                f"detach_{entity}_policy",
+                {f"{kind}Name": name, "PolicyArn": policy["PolicyArn"]},
+                description=f"detach {policy['PolicyName']} from {name}",
             )
-        return [*steps, self._delete(found, "iam", "delete_user", UserName=found.name)]
+            for policy in attached
+        ]
 
     def _policy(self, found: Found) -> list[Instruction]:
         """Detach it from wherever the agents' identities use it, drop old versions, delete."""
