@@ -10,7 +10,7 @@ carry no zone and are read as UTC.
 
 from __future__ import annotations
 
-from dendro.services.base import TIMESTAMP_FORMAT, Parser, Sample, Service, Setting, Source
+from dendro.services.base import TIMESTAMP_FORMAT, Parser, Sample, Service, Setting, Source, log_file
 from dendro.services.http_common import (
     QUOTED,
     REQUEST_VRL,
@@ -291,18 +291,8 @@ SERVICE = Service(
         Setting("status_url", "mod_status URL for metrics, ending in ?auto (empty: none)", "", kind="url"),
     ),
     sources=(
-        Source(
-            id="apache_access_logs",
-            kind="file",
-            parser="apache_access",
-            options={"include": "{access_log}", "read_from": "end"},
-        ),
-        Source(
-            id="apache_error_logs",
-            kind="file",
-            parser="apache_error",
-            options={"include": "{error_log}", "read_from": "end"},
-        ),
+        log_file("apache_access_logs", "apache_access", "access_log"),
+        log_file("apache_error_logs", "apache_error", "error_log"),
         Source(
             id="apache_metrics",
             kind="apache_metrics",

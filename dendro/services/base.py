@@ -132,6 +132,12 @@ class Source:
     multiline: Multiline | None = None
 
 
+def log_file(source_id: str, parser: str, setting: str, multiline: Multiline | None = None) -> Source:
+    """A file source read from the end, its paths from the service's ``setting``."""
+    options = {"include": "{" + setting + "}", "read_from": "end"}
+    return Source(id=source_id, kind="file", parser=parser, options=options, multiline=multiline)
+
+
 @dataclass(frozen=True)
 class Parser:
     """A VRL program with the samples that prove it (the samples are its tests)."""

@@ -43,8 +43,8 @@ from dendro.services.base import (
     Sample,
     Service,
     Setting,
-    Source,
     Table,
+    log_file,
 )
 
 #: the header mysqld writes into the slow log when it starts
@@ -542,20 +542,8 @@ SERVICE = Service(
     name="mysql",
     title="MySQL / MariaDB",
     sources=(
-        Source(
-            id="mysql_slow_logs",
-            kind="file",
-            parser="mysql_slow",
-            options={"include": "{slow_log}", "read_from": "end"},
-            multiline=SLOW_MULTILINE,
-        ),
-        Source(
-            id="mysql_error_logs",
-            kind="file",
-            parser="mysql_error",
-            options={"include": "{error_log}", "read_from": "end"},
-            multiline=ERROR_MULTILINE,
-        ),
+        log_file("mysql_slow_logs", "mysql_slow", "slow_log", multiline=SLOW_MULTILINE),
+        log_file("mysql_error_logs", "mysql_error", "error_log", multiline=ERROR_MULTILINE),
     ),
     parsers=(
         Parser(id="mysql_slow", vrl=MYSQL_SLOW_VRL, samples=SLOW_SAMPLES),

@@ -10,7 +10,16 @@ are decoded, other escapes stay as logged. Error-log times carry no zone and are
 
 from __future__ import annotations
 
-from dendro.services.base import TIMESTAMP_FORMAT, Multiline, Parser, Sample, Service, Setting, Source
+from dendro.services.base import (
+    TIMESTAMP_FORMAT,
+    Multiline,
+    Parser,
+    Sample,
+    Service,
+    Setting,
+    Source,
+    log_file,
+)
 from dendro.services.http_common import (
     QUOTED,
     REQUEST_VRL,
@@ -278,17 +287,11 @@ SERVICE = Service(
         Setting("status_url", "stub_status URL for metrics (empty: none)", "", kind="url"),
     ),
     sources=(
-        Source(
-            id="nginx_access_logs",
-            kind="file",
-            parser="nginx_access",
-            options={"include": "{access_log}", "read_from": "end"},
-        ),
-        Source(
-            id="nginx_error_logs",
-            kind="file",
-            parser="nginx_error",
-            options={"include": "{error_log}", "read_from": "end"},
+        log_file("nginx_access_logs", "nginx_access", "access_log"),
+        log_file(
+            "nginx_error_logs",
+            "nginx_error",
+            "error_log",
             multiline=Multiline(
                 start_pattern=r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[",
                 condition_pattern=r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[",

@@ -39,6 +39,7 @@ from dendro.services.base import (
     Setting,
     Source,
     Table,
+    log_file,
 )
 
 #: zone abbreviations PostgreSQL writes for common ``log_timezone`` settings, and their offsets
@@ -509,13 +510,7 @@ SERVICE = Service(
     name="postgres",
     title="PostgreSQL",
     sources=(
-        Source(
-            id="postgres_logs",
-            kind="file",
-            parser="postgres",
-            options={"include": "{log}", "read_from": "end"},
-            multiline=POSTGRES_MULTILINE,
-        ),
+        log_file("postgres_logs", "postgres", "log", multiline=POSTGRES_MULTILINE),
         Source(
             id="postgres_metrics",
             kind="postgresql_metrics",

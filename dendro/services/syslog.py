@@ -29,8 +29,8 @@ from dendro.services.base import (
     Sample,
     Service,
     Setting,
-    Source,
     Table,
+    log_file,
 )
 
 #: RSYSLOG_FileFormat lines: ISO 8601 time (any offset form, or none), host, program[pid]: message
@@ -207,11 +207,10 @@ SERVICE = Service(
     name="syslog",
     title="Syslog",
     sources=(
-        Source(
-            id="syslog_logs",
-            kind="file",
-            parser="syslog",
-            options={"include": "{paths}", "read_from": "end"},
+        log_file(
+            "syslog_logs",
+            "syslog",
+            "paths",
             # continuation lines of a record are indented (macOS daemons, stack dumps)
             multiline=Multiline(
                 start_pattern=r"^\S",
