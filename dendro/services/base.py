@@ -33,6 +33,17 @@ ColumnType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP"]
 #: strftime format of every event's ``timestamp`` (chrono syntax, as VRL's format_timestamp).
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
+#: VRL setting ``node`` for a metric scraped from an endpoint (nginx/apache status pages,
+#: PostgreSQL): Vector tags it with the endpoint's host, but an endpoint on loopback belongs to
+#: this node, whose name is ``get_hostname`` (as the file sources use), so every table of a node
+#: has one host name
+ENDPOINT_NODE_VRL = r"""
+node = string(tags.host) ?? string(.host) ?? "unknown"
+if match(node, r'^(127\.[0-9.]+|localhost|\[?::1\]?)(:[0-9]+)?$') {
+  node = get_hostname() ?? node
+}
+"""
+
 
 @dataclass(frozen=True)
 class Column:

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from dendro.services.base import TIMESTAMP_FORMAT, AlertEvent, Column, Parser, Red, Sample, Table
+from dendro.services.base import (
+    ENDPOINT_NODE_VRL,
+    TIMESTAMP_FORMAT,
+    AlertEvent,
+    Column,
+    Parser,
+    Red,
+    Sample,
+    Table,
+)
 
 #: error-log levels worth an alert on their own (both servers use these names)
 CRITICAL_LEVELS = ("crit", "alert", "emerg")
@@ -143,17 +152,13 @@ def access_event_vrl(table: str) -> str:
 def metrics_vrl(table: str) -> str:
     """VRL for a status-page metric after metric_to_log.
 
-    Vector tags these metrics with the endpoint's host; a status page on loopback belongs to
-    the node itself, so its host is the node name (``get_hostname``, as the file source uses).
-    Names get their namespace prefix (``connections_active`` → ``nginx_connections_active``).
+    The host is the node's (:data:`~dendro.services.base.ENDPOINT_NODE_VRL`). Names get their
+    namespace prefix (``connections_active`` → ``nginx_connections_active``).
     """
     return rf"""
 tags = object(.tags) ?? {{}}
 endpoint = string(tags.endpoint) ?? ""
-node = string(tags.host) ?? string(.host) ?? "unknown"
-if match(node, r'^(127\.[0-9.]+|localhost|\[?::1\]?)(:[0-9]+)?$') {{
-  node = get_hostname() ?? node
-}}
+{ENDPOINT_NODE_VRL}
 name = string!(.name)
 namespace = string(.namespace) ?? ""
 if namespace != "" && !starts_with(name, namespace + "_") {{ name = namespace + "_" + name }}

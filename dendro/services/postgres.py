@@ -23,12 +23,15 @@ being India, Ireland or Israel): set ``log_timezone = 'UTC'`` to avoid the guess
 connections (``pg_stat_database_numbackends``), commits and rollbacks
 (``pg_stat_database_xact_commit_total``/``_xact_rollback_total``), cache hits and reads
 (``…_blks_hit_total``/``…_blks_read_total``, whose ratio is the cache hit ratio) and
-deadlocks (``…_deadlocks_total``), each with its ``db``.
+deadlocks (``…_deadlocks_total``), each with its ``db``. A server on loopback is this node: its
+metrics carry the node's host name, as its log lines do.
 """
 
 from __future__ import annotations
 
 from dendro.services.base import (
+    ENDPOINT_NODE_VRL,
+    TIMESTAMP_FORMAT,
     AlertEvent,
     Column,
     Multiline,
@@ -397,7 +400,8 @@ POSTGRES_SAMPLES = (
     Sample(message="2026-11-26 12:00:00 UTC [1] LOG: one space only", expected=None, note="not PostgreSQL's"),
 )
 
-POSTGRES_METRICS_VRL = r"""
+POSTGRES_METRICS_VRL = (
+    r"""
 ts = timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")
 kind = null
 value = null
@@ -411,17 +415,21 @@ if exists(.counter.value) {
   abort
 }
 tags = object(.tags) ?? {}
+"""
+    + ENDPOINT_NODE_VRL
+    + r"""
 event = {
   "type": "postgres_metrics",
-  "host": string(tags.host) ?? string(.host) ?? "unknown",
-  "timestamp": format_timestamp!(ts, "%Y-%m-%dT%H:%M:%S%.6fZ", timezone: "UTC"),
+  "host": node,
+  "timestamp": format_timestamp!(ts, "TSFORMAT", timezone: "UTC"),
   "name": string!(.name),
   "db": tags.db,
   "kind": kind,
   "value": to_float!(value)
 }
 . = compact(event, string: false)
-"""
+""".replace("TSFORMAT", TIMESTAMP_FORMAT)
+)
 
 
 def _metric(name: str, kind: str, value: float, db: str | None = "app") -> Sample:

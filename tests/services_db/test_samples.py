@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 import yaml
 
@@ -108,3 +110,28 @@ def test_unbounded_values_are_not_dimensions() -> None:
             for name in ("statement", "message", "client_ip"):
                 if any(c.name == name for c in table.columns):
                     assert not table.column(name).dimension, (table.name, name)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "tag_host", "expected"),
+    [
+        ("postgresql://postgres@localhost:5432/postgres", "localhost", None),
+        ("postgresql://postgres@127.0.0.1:5432/postgres", "127.0.0.1:5432", None),
+        ("postgresql://postgres@db-2:5432/postgres", "db-2", "db-2"),
+    ],
+)
+def test_local_postgres_metrics_belong_to_the_node(
+    endpoint: str, tag_host: str, expected: str | None
+) -> None:
+    """Vector tags the metrics with the endpoint's host; on loopback that is this node (as nginx's)."""
+    metric = {
+        "name": "pg_stat_database_numbackends",
+        "namespace": "postgresql",
+        "tags": {"endpoint": endpoint, "host": tag_host, "db": "app"},
+        "kind": "absolute",
+        "gauge": {"value": 3.0},
+        "timestamp": "2026-11-26T12:00:00Z",
+    }
+    event = run(postgres.SERVICE.parser("postgres_metrics"), metric)
+    assert event["host"] == (expected or socket.gethostname())
+    assert (event["db"], event["value"]) == ("app", 3.0)
