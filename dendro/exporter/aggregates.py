@@ -98,12 +98,13 @@ class Histogram:
         if not self.buckets:
             self.buckets = [0] * len(self.bounds)
 
-    def observe(self, value: float) -> None:
+    def observe(self, value: float, sign: int = 1) -> None:
+        """Count ``value`` (``sign=-1`` takes back an observation counted before)."""
         for i, bound in enumerate(self.bounds):
             if value <= bound:
-                self.buckets[i] += 1
-        self.count += 1
-        self.total += value
+                self.buckets[i] += sign
+        self.count += sign
+        self.total += sign * value
 
     def merge(self, other: Histogram) -> None:
         if other.bounds != self.bounds:
@@ -349,14 +350,33 @@ class AggregateBuilder:
         when = epoch(row["time"])
         host = str(row.get("host") or "unknown")
         cell = self._cell(role, host, minute_of(when))
-        cell.events += 1
         cell.last = max(cell.last, when)
-        if role.kind == "http" and role.red is not None:
-            self._add_http(cell, role, role.red, row)
-        elif role.kind == "db" and role.red is not None:
-            self._add_db(cell, role, role.red, row)
-        elif role.kind == "host":
+        self._count(cell, role, row, 1)
+        if role.kind == "host":
             self._add_host_metric(cell, when, row)
+
+    def remove(self, table: str, row: Mapping[str, Any]) -> None:
+        """Take back a row :meth:`add` counted (the store refused it after all).
+
+        Its counts, request codes, error levels and duration leave the aggregate, and a cell
+        left with no event goes; a cell's newest-event time and a host metric's last value
+        stay as they were (neither can be recomputed without the other rows).
+        """
+        role = self.roles.get(table) or TableRole(table, table, "events")
+        key = (role.table, str(row.get("host") or "unknown"), minute_of(epoch(row["time"])))
+        cell = self.aggregate.cells.get(key)
+        if cell is None:
+            return
+        self._count(cell, role, row, -1)
+        if cell.events <= 0:
+            del self.aggregate.cells[key]
+
+    def _count(self, cell: Cell, role: TableRole, row: Mapping[str, Any], sign: int) -> None:
+        cell.events += sign
+        if role.kind == "http" and role.red is not None:
+            self._add_http(cell, role.red, row, sign)
+        elif role.kind == "db" and role.red is not None:
+            self._add_db(cell, role.red, row, sign)
 
     def reject(self, table: str | None, count: int = 1) -> None:
         """Count ``count`` refused events meant for ``table`` (None: no table applies)."""
@@ -373,18 +393,23 @@ class AggregateBuilder:
         return cell
 
     @staticmethod
-    def _add_http(cell: Cell, role: TableRole, red: Red, row: Mapping[str, Any]) -> None:
+    def _add_http(cell: Cell, red: Red, row: Mapping[str, Any], sign: int) -> None:
         status = _number(row.get(red.status)) if red.status else None
         code = names.status_class(int(status) if status is not None else None)
-        cell.requests[(method_label(row.get(red.method or "method")), code)] += 1
-        _observe(cell, red, row)
+        label = (method_label(row.get(red.method or "method")), code)
+        cell.requests[label] += sign
+        if cell.requests[label] <= 0:
+            del cell.requests[label]
+        _observe(cell, red, row, sign)
 
     @staticmethod
-    def _add_db(cell: Cell, role: TableRole, red: Red, row: Mapping[str, Any]) -> None:
+    def _add_db(cell: Cell, red: Red, row: Mapping[str, Any], sign: int) -> None:
         level = level_label(row.get(red.level)) if red.level else "unknown"
         if level in {lv.lower() for lv in red.error_levels}:
-            cell.errors[level] += 1
-        _observe(cell, red, row)
+            cell.errors[level] += sign
+            if cell.errors[level] <= 0:
+                del cell.errors[level]
+        _observe(cell, red, row, sign)
 
     @staticmethod
     def _add_host_metric(cell: Cell, when: float, row: Mapping[str, Any]) -> None:
@@ -399,10 +424,10 @@ class AggregateBuilder:
         return self.aggregate.to_json()
 
 
-def _observe(cell: Cell, red: Red, row: Mapping[str, Any]) -> None:
+def _observe(cell: Cell, red: Red, row: Mapping[str, Any], sign: int) -> None:
     duration = _number(row.get(red.duration)) if red.duration else None
     if duration is not None and cell.duration is not None:
-        cell.duration.observe(duration)
+        cell.duration.observe(duration, sign)
 
 
 # Firehose names objects <stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid>: the delivery time

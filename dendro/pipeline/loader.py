@@ -5,8 +5,9 @@ record of the event it streams the object (:mod:`dendro.pipeline.objects`), rout
 event by ``type`` to its table, maps it to a multi-measure record
 (:mod:`dendro.pipeline.records`) and writes it (:mod:`dendro.pipeline.writer`). Every input
 record ends in Timestream or in ``rejected/`` in the bucket (one JSON line: raw input, table,
-reason); each object also gets a RED aggregate under ``aggregates/`` for the exporter (with the
-count of its ``rejected/`` lines per table, ``unknown`` where none applies), alert
+reason); each object also gets a RED aggregate under ``aggregates/`` for the exporter, of the
+rows Timestream stored (a record it rejects is taken back out), with the count of its
+``rejected/`` lines per table (``unknown`` where none applies), alert
 lines and SNS messages (:mod:`dendro.pipeline.notify`), and one summary log line.
 
 Imports stay small on purpose: standard library, boto3/botocore and the Dendro modules the
@@ -238,8 +239,10 @@ class Loader:
                 self._load_pieces(body.iter_chunks(CHUNK_BYTES), object_id(bucket, key), writer, builder,
                                   alerts, rejected, summary)
                 totals = writer.flush()
-            for item in totals.rejected:
-                rejected.add(item.ref, item.table, item.reason)
+            for item in totals.rejected:  # Timestream refused them: not stored, so not counted
+                raw, row = item.ref
+                rejected.add(raw, item.table, item.reason)
+                builder.remove(item.table, row)
             rejected.upload(self.s3, out_bucket, rejected_key(key))
             for table, count in rejected.by_table.items():  # everything under rejected/, by table
                 builder.reject(table, count)
@@ -290,7 +293,7 @@ class Loader:
                 rejected.add(piece.raw, table_name, str(error) or type(error).__name__)
                 continue
             seqs[table_name] = seq + 1
-            writer.add(table_name, record, piece.raw)
+            writer.add(table_name, record, (piece.raw, row))
             builder.add(table_name, row)
             alerts.check(table_name, row, piece.raw)
 

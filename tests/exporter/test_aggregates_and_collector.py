@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -56,6 +58,53 @@ def test_rejections_round_trip_by_table_and_older_objects_have_none() -> None:
     older = built([access(T0)]).to_json()  # what the loader wrote before rejections were counted
     assert b"rejected" not in older
     assert not parse(older).rejected and parse(older).cells
+
+
+
+def _counts(builder: AggregateBuilder) -> dict[object, object]:
+    """Everything of an aggregate that :meth:`AggregateBuilder.remove` takes back (not ``last``)."""
+    return {
+        key: (cell.events, dict(cell.requests), dict(cell.errors),
+              cell.duration.to_dict() if cell.duration else None)
+        for key, cell in parse(builder.to_json()).cells.items()
+    }
+
+
+_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["access", "pg"]),
+        st.integers(0, 179),  # three minutes
+        st.sampled_from([200, 404, 500, 503]),
+        st.sampled_from([None, 0.001, 0.2, 3.0]),
+        st.booleans(),  # removed again
+    ),
+    max_size=40,
+)
+
+
+@given(_rows)
+def test_removing_rows_leaves_what_adding_only_the_others_gives(rows: list[tuple]) -> None:
+    """The loader takes back rows Timestream refused: the aggregate then counts stored rows only."""
+    events = [
+        access(T0 + second, status=status, duration=duration) if kind == "access"
+        else pg(T0 + second, "ERROR" if status >= 500 else "LOG", duration=duration)
+        for kind, second, status, duration, _ in rows
+    ]
+    everything = built(events)
+    for event, (*_, removed) in zip(events, rows, strict=True):
+        if removed:
+            table = str(event["type"])
+            everything.remove(table, to_row(tables()[table], event))
+    kept = built([event for event, (*_, removed) in zip(events, rows, strict=True) if not removed])
+    got, want = _counts(everything), _counts(kept)
+    assert got.keys() == want.keys()
+    for key in want:
+        events_, requests, errors, duration = got[key]
+        assert (events_, requests, errors) == want[key][:3]
+        if duration is not None:  # sums of floats: equal up to rounding
+            assert duration["buckets"] == want[key][3]["buckets"]
+            assert duration["count"] == want[key][3]["count"]
+            assert duration["sum"] == pytest.approx(want[key][3]["sum"], abs=1e-9)
 
 
 DAMAGED = [b"not json", b'{"version": 99, "cells": []}', b'{"version": 1, "cells": [{}]}',

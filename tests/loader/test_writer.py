@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.stub import Stubber
 
+from dendro.exporter.aggregates import aggregate_key, parse
 from dendro.pipeline.loader import rejected_key
 from dendro.pipeline.records import apply_common
 from dendro.pipeline.writer import Backoff, RecordWriter, WriteFailed
@@ -62,6 +63,11 @@ def test_rejected_records_go_to_rejected_and_the_batch_is_not_resent() -> None:
     assert sorted(r["MeasureValues"][1]["Value"] for r in ts.records("nginx_access")) == sorted(
         f"/p{i}" for i in range(10) if i not in (3, 7)
     )
+    # the aggregate counts what Timestream stored: 8 requests, and the 2 refused as rejected
+    aggregate = parse(s3.objects[("b", aggregate_key(KEY))])
+    assert sum(cell.events for cell in aggregate.cells.values()) == 8
+    assert sum(sum(cell.requests.values()) for cell in aggregate.cells.values()) == 8
+    assert aggregate.rejected == {"nginx_access": 2}
 
 
 def test_throttling_then_success_writes_everything_once() -> None:
