@@ -3,8 +3,12 @@
 Locally the console evaluates each enabled rule's condition over the store's recent data (the
 queries cost nothing there): a rule is ``firing`` when its current value crosses the threshold
 for some host, ``ok`` otherwise. A rule also has a ``for`` duration; the console shows the
-current value only and says so. The anomaly rules compare against the exporter's metric
-history, which only Prometheus or Grafana keep: their state is ``unknown`` here.
+current value only and says so. The anomaly rules are evaluated as their PromQL reads: the
+z-score of the last 5 minutes' request rate (or p95 latency) against the mean and population
+standard deviation of the 5-minute values over the rule's window (bins aligned to 5 minutes,
+as Prometheus's ``[1d:5m]`` subquery; an empty bin is a rate of 0 once the host has been seen,
+and has no p95), with the same traffic guard (the mean rate for the rate rule, the current rate
+for the latency rule, at least ``min_rate``).
 
 On AWS every query is billed, so the console runs none for this page: the rules CloudWatch
 evaluates (the log-event alarms the pipeline deploys, named ``<pipeline>-<rule>``) show their
@@ -13,7 +17,9 @@ alarm state; the others are evaluated by Grafana or Prometheus and are ``unknown
 
 from __future__ import annotations
 
+import math
 import os
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +34,7 @@ from dendro.web import charts, overview, queries
 from dendro.web.ranges import Range
 
 CURRENT_WINDOW = 300  # seconds: the exporter's rules look at the last 5 minutes too
+ANOMALY_STEP = 300  # seconds: the step of the anomaly rules' baseline subquery
 
 
 @dataclass
@@ -71,6 +78,21 @@ def _judge(rule: Rule, values: list[tuple[str, float]], what: str) -> RuleState:
     return RuleState(rule, state, detail, shown)
 
 
+def zscore(value: float, history: list[float]) -> float | None:
+    """``|value - mean| / stddev`` of the history (population deviation, as ``stddev_over_time``).
+
+    A flat history gives infinity for any other value and None (PromQL's NaN: no alert) for the
+    same one.
+    """
+    if not history:
+        return None
+    mean = statistics.fmean(history)
+    spread = statistics.pstdev(history, mean)
+    if spread == 0:
+        return math.inf if value != mean else None
+    return abs(value - mean) / spread
+
+
 def _red(rule: Rule) -> Red | None:
     service = catalog().get(rule.service)
     return next((r for r in service.red if r.is_http), None) if service else None
@@ -88,12 +110,7 @@ class LocalEvaluator:
     def __call__(self, rule: Rule) -> RuleState:
         handler: Callable[[Rule], RuleState] | None = getattr(self, f"_{rule.kind}", None)
         if handler is None:
-            return RuleState(
-                rule,
-                "unknown",
-                "an anomaly rule: Prometheus or Grafana evaluate it over the"
-                " exporter's metric history (the charts show the baseline band)",
-            )
+            return RuleState(rule, "unknown", f"the console does not evaluate {rule.kind} rules")
         try:
             return handler(rule)
         except StoreError as error:
@@ -137,6 +154,51 @@ class LocalEvaluator:
 
     def _latency_p95(self, rule: Rule) -> RuleState:
         return self._http(rule, lambda r: float(r["p95"]) if r["p95"] is not None else None)
+
+    def _rate_anomaly(self, rule: Rule) -> RuleState:
+        return self._anomaly(rule, latency=False)
+
+    def _latency_anomaly(self, rule: Rule) -> RuleState:
+        return self._anomaly(rule, latency=True)
+
+    def _anomaly(self, rule: Rule, latency: bool) -> RuleState:
+        red = _red(rule)
+        if red is None or red.table not in self.tables:
+            return self._missing(rule, red.table if red else rule.service)
+        step, window = ANOMALY_STEP, rule.window_s or 86_400
+        end = datetime.fromtimestamp(self.now.timestamp() // step * step, UTC)
+        query = queries.requests_by_host(self.database, red, end - timedelta(seconds=window), end, step)
+        history: dict[str, dict[datetime, tuple[int, float | None]]] = {}
+        for row in self.store.query(query).dicts():
+            history.setdefault(str(row["host"]), {})[_utc(row["t"])] = (int(row["n"]), row["p95"])
+        recent = queries.requests_by_host(self.database, red, self.now - timedelta(seconds=step), self.now)
+        current = {str(r["host"]): r for r in self.store.query(recent).dicts()}
+        values, quiet = [], 0
+        for host in sorted(history.keys() | current.keys()):
+            now = current.get(host)
+            rate = float(now["n"]) / step if now else 0.0
+            bins = history.get(host, {})
+            if latency:
+                value = float(now["p95"]) if now and now["p95"] is not None else None
+                series = [float(p95) for _, p95 in bins.values() if p95 is not None]
+                busy = rate
+            else:
+                value, series = rate, _rates(bins, end, step)
+                busy = statistics.fmean(series) if series else 0.0
+            z = zscore(value, series) if value is not None else None
+            if z is None or busy < (rule.min_rate or 0.0):
+                quiet += 1
+            else:
+                values.append((host, z))
+        state = _judge(rule, values, "host with enough traffic")
+        what = "p95 latency" if latency else "request rate"
+        state.detail += (
+            f"; z-score of the last {_duration(step)}'s {what} against its {_duration(step)} values over"
+            f" the last {_duration(window)}"
+        )
+        if quiet:
+            state.detail += f"; {quiet} host(s) under {rule.min_rate or 0:g} requests/s or without a baseline"
+        return state
 
     def _agent_silent(self, rule: Rule) -> RuleState:
         rows = overview.hosts(self.store, self.database, rule.threshold, self.now)
@@ -189,6 +251,21 @@ class LocalEvaluator:
         if not values and disks:
             state.detail = f"{len(disks)} filesystem(s), none filling over the last {_duration(window)}"
         return state
+
+
+def _rates(bins: dict[datetime, tuple[int, float | None]], end: datetime, step: int) -> list[float]:
+    """Requests/s of every bin from the host's first one to ``end``: an empty bin is a rate of 0."""
+    if not bins:
+        return []
+    first = min(bins)
+    count = int((end - first).total_seconds()) // step
+    return [bins.get(first + timedelta(seconds=i * step), (0, None))[0] / step for i in range(count)]
+
+
+def _utc(value: Any) -> datetime:
+    """A bin's start as an aware UTC datetime (the store returns naive UTC)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def cloudwatch_states(config: Config, rules: list[Rule], client: Any = None) -> list[RuleState]:

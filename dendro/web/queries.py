@@ -188,6 +188,16 @@ def host_latest(database: str, names: Sequence[str], window_s: int) -> str:
     )
 
 
+def requests_by_host(database: str, red: Red, start: datetime, end: datetime, step: int | None = None) -> str:
+    """Per host (and bin of ``step`` seconds): requests and their p95 duration, in [start, end)."""
+    p95 = f"approx_percentile({quote(red.duration)}, 0.95)" if red.duration else "NULL"
+    keys = "host" if step is None else f"bin(time, {step}s) AS t, host"
+    return (
+        f"SELECT {keys}, count(*) AS n, {p95} AS p95 FROM {table_ref(database, red.table)}"
+        f" WHERE {time_range(start, end)} GROUP BY {'1' if step is None else '1, 2'} ORDER BY 1"
+    )
+
+
 def recent_rows(database: str, table: str, columns: Sequence[str], days: int, limit: int, offset: int) -> str:
     """The newest rows of a table (the pipeline's own problems: rejected, parse_error)."""
     cols = ", ".join(["time", *[quote(c) for c in columns]])
