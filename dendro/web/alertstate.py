@@ -3,12 +3,14 @@
 Locally the console evaluates each enabled rule's condition over the store's recent data (the
 queries cost nothing there): a rule is ``firing`` when its current value crosses the threshold
 for some host, ``ok`` otherwise. A rule also has a ``for`` duration; the console shows the
-current value only and says so. The anomaly rules are evaluated as their PromQL reads: the
-z-score of the last 5 minutes' request rate (or p95 latency) against the mean and population
-standard deviation of the 5-minute values over the rule's window (bins aligned to 5 minutes,
-as Prometheus's ``[1d:5m]`` subquery; an empty bin is a rate of 0 once the host has been seen,
-and has no p95), with the same traffic guard (the mean rate for the rate rule, the current rate
-for the latency rule, at least ``min_rate``).
+current value only and says so. The anomaly rules are evaluated as their inline PromQL reads
+(the form Grafana evaluates; a test checks the number against promtool): the z-score of the
+last 5 minutes' request rate (or p95 latency) against the mean and population standard
+deviation of the 5-minute values over the rule's window (bins aligned to 5 minutes, as
+Prometheus's ``[1d:5m]`` subquery; an empty bin is a rate of 0 once the host has been seen, and
+has no p95), with the same traffic guard (the mean rate for the rate rule, the current rate for
+the latency rule, at least ``min_rate``). Prometheus's own rules use recording rules that
+sample the 5-minute rate every minute, so their z-score differs a little from this one.
 
 On AWS every query is billed, so the console runs none for this page: the rules CloudWatch
 evaluates (the log-event alarms the pipeline deploys, named ``<pipeline>-<rule>``) show their
