@@ -289,6 +289,7 @@ class IngestServer:
             raise StoreError(message) from None
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, name="dendro-ingest", daemon=True)
+        self._switch_interval = sys.getswitchinterval()
 
     @property
     def urls(self) -> list[str]:
@@ -298,9 +299,11 @@ class IngestServer:
         # DuckDB takes the GIL back many times while it inserts a batch; at Python's default
         # switch interval (5 ms) every take waits behind the thread decoding the next batch, and
         # a 10 ms insert lasts 80 ms. A 0.2 ms interval keeps the two overlapping.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         self._thread.start()
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        sys.setswitchinterval(self._switch_interval)  # the process's own setting again

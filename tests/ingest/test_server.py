@@ -6,17 +6,21 @@ import gzip
 import http.client
 import json
 import statistics
+import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from dendro.ingest.client import RemoteStore
 from dendro.ingest.client import Running as Server
+from dendro.ingest.server import SWITCH_INTERVAL, IngestServer, IngestSettings
 from dendro.store.base import QueryError
+from dendro.store.local import LocalStore
 from tests.ingest.conftest import TOKEN, Running
-from tests.store.conftest import access, known_events
+from tests.store.conftest import TABLES, access, known_events
 
 
 def post(url: str, body: bytes, token: str = TOKEN, headers: dict | None = None) -> tuple[int, dict]:
@@ -129,3 +133,16 @@ def test_small_posts_on_one_connection_answer_without_delayed_ack_stalls(ingest:
     connection.close()
     assert count(ingest) == 15
     assert statistics.median(durations) < 0.03, durations
+
+
+def test_the_shorter_switch_interval_lasts_only_while_the_server_runs(tmp_path: Path) -> None:
+    before = sys.getswitchinterval()
+    store = LocalStore(tmp_path / "switch.duckdb", "dendro", TABLES)
+    server = IngestServer(store, IngestSettings(TOKEN, 1024), host="127.0.0.1", port=0)
+    try:
+        server.start()
+        assert sys.getswitchinterval() == pytest.approx(min(before, SWITCH_INTERVAL))  # kept in µs
+    finally:
+        server.stop()
+        store.close()
+    assert sys.getswitchinterval() == pytest.approx(before)
