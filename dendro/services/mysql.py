@@ -9,20 +9,18 @@ Slow log records (MySQL 5.5 to 8.0, MariaDB 10.x, Percona Server) look like::
     SET timestamp=1795694400;
     SELECT ...;                                  (as many lines as the query has)
 
-MariaDB and MySQL 5.5 write ``# Time: 261126 12:00:00`` only when the second changes, so a
+MariaDB and MySQL 5.5/5.6 write ``# Time: 261126 12:00:00`` only when the second changes, so a
 record may begin with ``# User@Host:``; MariaDB adds ``# Thread_id: … Schema: …`` lines and
 Percona more ``#`` lines. No per-line rule can join a ``# Time:`` line to the record that
-follows it and also start a record at a ``# User@Host:`` line that has none: the source's
-multiline rule therefore starts a record at ``# Time:``, at a ``# User@Host:`` line without an
-``Id:`` (MariaDB, MySQL 5.5: those records may lack ``# Time:``) and at the header the server
-writes when it starts (``/usr/sbin/mysqld, Version: … started with:`` and its two lines).
-MySQL >= 5.7 records (``Id:`` present, always after ``# Time:``) arrive whole; a MariaDB/5.5
-``# Time:`` line arrives alone. The parser takes every record's time from ``SET timestamp=N``
-(epoch seconds, exact whatever the server's zone), so a lone ``# Time:`` line carries nothing:
-like the start header, it is log structure, not data, and the program emits no event for it
-(``. = []``, an empty array at the root). Only a record that is exactly one of those; anything
-else that does not parse stays a parse_error with its raw text. MySQL 5.6 (``Id:`` present,
-``# Time:`` once a second) may merge two records of the same second into one.
+follows it and also start a record at a ``# User@Host:`` line that has none, so the source's
+multiline rule starts a record at every ``# Time:`` line, every ``# User@Host:`` line and the
+header the server writes when it starts (``/usr/sbin/mysqld, Version: … started with:`` and its
+two lines): a ``# Time:`` line arrives alone. The parser takes every record's time from
+``SET timestamp=N`` (epoch seconds, exact whatever the server's zone; every version writes it
+into every record), so a lone ``# Time:`` line carries nothing: like the start header, it is log
+structure, not data, and the program emits no event for it (``. = []``, an empty array at the
+root). Only a record that is exactly one of those; anything else that does not parse stays a
+parse_error with its raw text.
 
 Error log lines of MySQL 5.5 (``161209 14:18:50 [Note] …``, or no level at all), 5.7
 (``2016-12-09T12:08:33.335060Z 0 [Warning] …``), 8.0 (``… 0 [Warning] [MY-010068] [Server] …``)
@@ -52,8 +50,7 @@ _START_HEADER = r"^\S+, Version: .* started with:"
 
 SLOW_MULTILINE = Multiline(
     start_pattern=r"^# Time: |^# User@Host: |" + _START_HEADER,
-    # a User@Host line ending in "]" has no "Id:" (MariaDB, 5.5): it may start a record alone
-    condition_pattern=r"^# Time: |^# User@Host: .*\]\s*$|" + _START_HEADER,
+    condition_pattern=r"^# Time: |^# User@Host: |" + _START_HEADER,
     mode="halt_before",
     timeout_ms=1000,
 )

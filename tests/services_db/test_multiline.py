@@ -63,11 +63,17 @@ def test_mysql_slow_log_records() -> None:
         "# Query_time: 0.3  Lock_time: 0.0  Rows_sent: 1  Rows_examined: 0",
         "SET timestamp=1795737734;",
         "SELECT 4;",
+        "# User@Host: root[root] @ localhost []  Id:     9",  # MySQL 5.6: same second, no # Time:
+        "# Query_time: 0.5  Lock_time: 0.0  Rows_sent: 1  Rows_examined: 0",
+        "SET timestamp=1795737734;",
+        "SELECT 5;",
     ]
     assert list(records(lines, SLOW_MULTILINE)) == [
         "\n".join(lines[0:3]),
         lines[3],
         "\n".join(lines[4:9]),
         "\n".join(lines[9:13]),
-        "\n".join(lines[13:18]),
+        lines[13],
+        "\n".join(lines[14:18]),
+        "\n".join(lines[18:22]),
     ]

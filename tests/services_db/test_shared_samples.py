@@ -42,15 +42,15 @@ MYSQL_SLOW_FILES = {
     "mariadb-10.2.12.log": (2, 1, 1, 0),
     "mariadb-10.3.13.log": (3, 1, 2, 0),
     "mariadb-explain.log": (2, 1, 1, 0),
-    "mysql-5.7.22.log": (5, 4, 1, 0),
-    "mysql-darwin-brew-5.7.10.log": (2, 1, 1, 0),
-    "mysql-debian-5.7.17.log": (3, 3, 0, 0),
+    "mysql-5.7.22.log": (8, 4, 4, 0),
+    "mysql-darwin-brew-5.7.10.log": (3, 1, 2, 0),
+    "mysql-debian-5.7.17.log": (5, 3, 2, 0),
     "mysql-debian-5.7.19.log": (2, 1, 1, 0),
     "mysql-ubuntu-5.5.53.log": (19, 14, 5, 0),
-    "mysql-ubuntu-8.0.15.log": (3, 2, 1, 0),
-    "percona-ubuntu-5.7.19-innodb.log": (2, 2, 0, 0),
-    "percona-ubuntu-5.7.19.log": (8, 8, 0, 0),
-    "percona-ubuntu-8.0.15.log": (4, 2, 2, 0),
+    "mysql-ubuntu-8.0.15.log": (5, 2, 3, 0),
+    "percona-ubuntu-5.7.19-innodb.log": (4, 2, 2, 0),
+    "percona-ubuntu-5.7.19.log": (16, 8, 8, 0),
+    "percona-ubuntu-8.0.15.log": (6, 2, 4, 0),
 }
 
 MYSQL_ERROR_FILES = {
