@@ -33,6 +33,25 @@ ColumnType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP"]
 #: strftime format of every event's ``timestamp`` (chrono syntax, as VRL's format_timestamp).
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
+#: VRL reading a metric after ``metric_to_log``: its time ``ts``, ``kind`` (counter or gauge),
+#: ``value`` and ``tags``; a metric of another kind (a histogram, a summary) is dropped
+#: (``abort``), since no table has a place for it
+METRIC_VALUE_VRL = r"""
+ts = timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")
+kind = null
+value = null
+if exists(.counter.value) {
+  kind = "counter"
+  value = .counter.value
+} else if exists(.gauge.value) {
+  kind = "gauge"
+  value = .gauge.value
+} else {
+  abort
+}
+tags = object(.tags) ?? {}
+"""
+
 #: VRL setting ``node`` for a metric scraped from an endpoint (nginx/apache status pages,
 #: PostgreSQL): Vector tags it with the endpoint's host, but an endpoint on loopback belongs to
 #: this node, whose name is ``get_hostname`` (as the file sources use), so every table of a node

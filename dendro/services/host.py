@@ -17,23 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dendro.services.base import Column, Parser, Sample, Service, Setting, Source, Table
+from dendro.services.base import METRIC_VALUE_VRL, Column, Parser, Sample, Service, Setting, Source, Table
 
-HOST_VRL = r"""
-ts = timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")
-kind = null
-value = null
-if exists(.counter.value) {
-  kind = "counter"
-  value = .counter.value
-} else if exists(.gauge.value) {
-  kind = "gauge"
-  value = .gauge.value
-} else {
-  abort
-}
-tags = object(.tags) ?? {}
-event = {
+HOST_VRL = METRIC_VALUE_VRL + r"""event = {
   "type": "host",
   "host": string(tags.host) ?? string(.host) ?? "unknown",
   "timestamp": format_timestamp!(ts, "%Y-%m-%dT%H:%M:%S%.6fZ", timezone: "UTC"),

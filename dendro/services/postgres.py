@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dendro.services.base import (
     ENDPOINT_NODE_VRL,
+    METRIC_VALUE_VRL,
     TIMESTAMP_FORMAT,
     AlertEvent,
     Column,
@@ -401,21 +402,7 @@ POSTGRES_SAMPLES = (
 )
 
 POSTGRES_METRICS_VRL = (
-    r"""
-ts = timestamp(.timestamp) ?? parse_timestamp!(string!(.timestamp), "%+")
-kind = null
-value = null
-if exists(.counter.value) {
-  kind = "counter"
-  value = .counter.value
-} else if exists(.gauge.value) {
-  kind = "gauge"
-  value = .gauge.value
-} else {
-  abort
-}
-tags = object(.tags) ?? {}
-"""
+    METRIC_VALUE_VRL
     + ENDPOINT_NODE_VRL
     + r"""
 event = {
