@@ -9,8 +9,11 @@ last 5 minutes' request rate (or p95 latency) against the mean and population st
 deviation of the 5-minute values over the rule's window (bins aligned to 5 minutes, as
 Prometheus's ``[1d:5m]`` subquery; an empty bin is a rate of 0 once the host has been seen, and
 has no p95), with the same traffic guard (the mean rate for the rate rule, the current rate for
-the latency rule, at least ``min_rate``). Prometheus's own rules use recording rules that
-sample the 5-minute rate every minute, so their z-score differs a little from this one.
+the latency rule, at least ``min_rate``). A host with fewer than
+:data:`~dendro.web.analysis.MIN_HISTORY` bins of history has no baseline yet and is not judged
+(Prometheus would wait out the rule's ``for`` instead; this page does not wait). Prometheus's
+own rules use recording rules that sample the 5-minute rate every minute, so their z-score
+differs a little from this one.
 
 On AWS every query is billed, so the console runs none for this page: the rules CloudWatch
 evaluates (the log-event alarms the pipeline deploys, named ``<pipeline>-<rule>``) show their
@@ -32,7 +35,7 @@ from dendro.config import Config
 from dendro.services import catalog
 from dendro.services.base import Red
 from dendro.store.base import Store, StoreError
-from dendro.web import charts, overview, queries
+from dendro.web import analysis, charts, overview, queries
 from dendro.web.ranges import Range
 
 CURRENT_WINDOW = 300  # seconds: the exporter's rules look at the last 5 minutes too
@@ -45,6 +48,7 @@ class RuleState:
     state: str  # firing, ok, unknown, disabled, error
     detail: str = ""
     values: list[tuple[str, str]] = field(default_factory=list)  # (host or series, value shown)
+    cause: dict[str, str] | None = None  # log-event rules: the newest matching line (time, host, line)
 
 
 def _fmt(rule: Rule, value: float) -> str:
@@ -128,7 +132,13 @@ class LocalEvaluator:
             return self._missing(rule, event.table)
         window = rule.window_s or CURRENT_WINDOW
         rows = self.store.query(queries.count_where(self.database, event.table, event.where, window)).dicts()
-        return _judge(rule, [(str(r["host"]), float(r["n"])) for r in rows], f"{event.name} events")
+        state = _judge(rule, [(str(r["host"]), float(r["n"])) for r in rows], f"{event.name} events")
+        if rows:
+            latest = self.store.query(queries.latest_where(self.database, event.table, event.where, window))
+            for row in latest.dicts():
+                line = str(row["message"] or "")
+                state.cause = {"time": str(row["time"]), "host": str(row["host"]), "line": line}
+        return state
 
     def _status_events(self, rule: Rule) -> RuleState:
         state = self._log_events(rule)
@@ -137,6 +147,7 @@ class LocalEvaluator:
         total = sum(float(v) for _, v in state.values)
         result = _judge(rule, [("all hosts", total)], "events")
         result.values = [*state.values, ("all hosts", _fmt(rule, total))]
+        result.cause = state.cause
         return result
 
     def _http(self, rule: Rule, pick: Callable[[dict[str, Any]], float | None]) -> RuleState:
@@ -187,7 +198,9 @@ class LocalEvaluator:
             else:
                 value, series = rate, _rates(bins, end, step)
                 busy = statistics.fmean(series) if series else 0.0
-            z = zscore(value, series) if value is not None else None
+            # a baseline of a few bins is no baseline (one bin has no deviation: z is infinite)
+            enough = len(series) >= analysis.MIN_HISTORY
+            z = zscore(value, series) if value is not None and enough else None
             if z is None or busy < (rule.min_rate or 0.0):
                 quiet += 1
             else:

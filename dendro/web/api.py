@@ -168,6 +168,7 @@ def alerts() -> Response:
                 "state": s.state,
                 "detail": s.detail,
                 "values": s.values,
+                "cause": s.cause,
             }
             for s in alertstate.states(c.store, c.config, all_rules)
         ]

@@ -168,6 +168,14 @@ def count_where(database: str, table: str, where: str, window_s: int) -> str:
     )
 
 
+def latest_where(database: str, table: str, where: str, window_s: int) -> str:
+    """The newest event matching an alert event's condition in the window: the line behind it."""
+    return (
+        f"SELECT time, host, message FROM {table_ref(database, table)}"
+        f" WHERE time >= ago({window_s}s) AND ({where}) ORDER BY time DESC LIMIT 1"
+    )
+
+
 def red_now(database: str, red: Red, window_s: int) -> str:
     """Per host over the last ``window_s`` seconds: requests, errors and p95 duration."""
     errors = error_condition(red) or "false"

@@ -43,6 +43,7 @@ def _access(
         "client_ip": "10.0.0.1",
         "user_agent": agent,
         "referer": referer,
+        "message": f'10.0.0.1 - - "GET {path} HTTP/1.1" {status} 512' if status >= 500 else None,
     }
 
 

@@ -40,11 +40,14 @@ def traffic() -> list[dict[str, Any]]:
                 duration = 0.1 + 0.01 * (b % 3) + 0.001 * (i % 10)  # p95 0.109, 0.119, 0.129
                 events.append(access(host, start + timedelta(seconds=(i * 4) % STEP), duration))
         events.append(access("quiet", start + timedelta(seconds=5), 0.1))
+        if b >= 21:  # a host first seen 15 minutes ago: three bins are no baseline yet
+            events += [access("new", start + timedelta(seconds=i * 5), 0.1) for i in range(60)]
     recent = NOW - timedelta(seconds=60)
     for i in range(60):  # the usual: 60 requests in the last 5 minutes, usual latency
         events.append(access("steady", recent + timedelta(milliseconds=500 * i), 0.11 + 0.001 * (i % 10)))
     for i in range(600):  # ten times the usual, ten times slower
         events.append(access("spike", recent + timedelta(milliseconds=50 * i), 1.0 + 0.001 * i))
+        events.append(access("new", recent + timedelta(milliseconds=50 * i), 1.0))
     return events
 
 
@@ -82,7 +85,7 @@ def test_a_rate_ten_times_the_usual_fires_and_the_usual_does_not(evaluated: dict
     state = evaluated["rate_anomaly"]
     assert state.state == "firing"
     shown = dict(state.values)
-    assert set(shown) == {"steady", "spike"}  # "quiet" is under min_rate: not judged
+    assert set(shown) == {"steady", "spike"}  # "quiet" is under min_rate, "new" has no baseline yet
     events = traffic()
     for host in ("steady", "spike"):
         current, history = rates(events, host)
@@ -90,7 +93,7 @@ def test_a_rate_ten_times_the_usual_fires_and_the_usual_does_not(evaluated: dict
         expected = abs(current - statistics.fmean(history)) / statistics.pstdev(history)
         assert float(shown[host]) == pytest.approx(expected, rel=1e-5)
     assert float(shown["spike"]) > 3 > float(shown["steady"])
-    assert "1 host(s) under 0.1 requests/s" in state.detail
+    assert "2 host(s) under 0.1 requests/s or without a baseline" in state.detail
     assert "over the last 1d" in state.detail
 
 
@@ -99,6 +102,7 @@ def test_a_latency_ten_times_the_usual_fires(evaluated: dict[str, RuleState]) ->
     assert state.state == "firing"
     shown = {host: float(z) for host, z in state.values}
     assert shown["spike"] > 3 > shown["steady"]
+    assert "new" not in shown
 
 
 def test_zscore_reads_as_promql() -> None:

@@ -59,6 +59,11 @@ def test_alerts_state_from_the_data(client: FlaskClient, known: Known) -> None:
     assert ratio["state"] == "firing"  # web-1: 2 of its 6 requests of the last 5 minutes were 5xx
     assert ["web-1", "33.33%"] in ratio["values"]
     assert states["postgres_fatal"]["state"] == "firing"
+    assert states["postgres_fatal"]["cause"]["line"] == "fatal number 0"  # the line behind the alert
+    assert states["postgres_fatal"]["cause"]["host"] == "db-1"
+    five = states["nginx_5xx"]["cause"]  # the newest 5xx of the data: web-1's 503
+    assert five["host"] == "web-1" and five["line"].endswith('"GET /api/orders HTTP/1.1" 503 512')
+    assert states["host_memory"]["cause"] is None
     assert ["db-1", "1"] in states["postgres_fatal"]["values"]
     assert ["db-1", "3"] in states["postgres_error"]["values"]
     assert states["host_memory"]["state"] == "ok" and ["web-1", "25.00%"] in states["host_memory"]["values"]
@@ -67,6 +72,7 @@ def test_alerts_state_from_the_data(client: FlaskClient, known: Known) -> None:
     assert anomaly["state"] == "ok" and "4 host(s) under 1 requests/s" in anomaly["detail"]
     page = client.get("/alerts").get_data(as_text=True)
     assert re.search(r'data-rule="nginx_error_ratio" data-state="firing"', page)
+    assert "<pre>fatal number 0</pre>" in page
     assert "&gt; 5%" in page  # the threshold of the rule model
 
 
