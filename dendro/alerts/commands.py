@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Column, Table
+from rich import box
+from rich.table import Table
 
 from dendro.alerts.durations import format_duration
 from dendro.alerts.kinds import Rule
@@ -66,8 +67,11 @@ def list_command(json_output: bool = JSON_OPTION, config: Path | None = CONFIG_O
     if json_output:
         print_json(rows)
         return
-    table = Table("severity", "alert when", "for", "window", "outputs", "enabled")
-    table.columns.insert(0, Column("rule", no_wrap=True))
+    # every cell but the outputs keeps to one line: the outputs wrap on a narrow terminal
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("rule", "severity", "when", "for", "window", "on"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("outputs", min_width=11)
     for row in rows:
         table.add_row(
             str(row["name"]),
@@ -75,7 +79,7 @@ def list_command(json_output: bool = JSON_OPTION, config: Path | None = CONFIG_O
             str(row["condition"]),
             str(row["for"]),
             str(row["window"] or ""),
-            ", ".join(row["targets"]),
             "yes" if row["enabled"] else "no",
+            ", ".join(row["targets"]),
         )
     console.print(table)

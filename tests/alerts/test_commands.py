@@ -38,6 +38,9 @@ def test_list_shows_thresholds(tmp_path: Path) -> None:
     assert rows["host_disk_forecast"]["enabled"] is False
     table = CliRunner().invoke(app, ["alerts", "list", "-c", str(_config(tmp_path))], terminal_width=200)
     assert "nginx_error_ratio" in table.stdout and "> 2%" in table.stdout
+    narrow = CliRunner().invoke(app, ["alerts", "list", "-c", str(_config(tmp_path))], terminal_width=80)
+    assert "nginx_error_ratio" in narrow.stdout and "prometheus," in narrow.stdout  # nothing cut short
+    assert "…" not in narrow.stdout
 
 
 def test_render_each_format(tmp_path: Path) -> None:
