@@ -131,13 +131,12 @@ class LocalEvaluator:
         if event.table not in self.tables:
             return self._missing(rule, event.table)
         window = rule.window_s or CURRENT_WINDOW
-        rows = self.store.query(queries.count_where(self.database, event.table, event.where, window)).dicts()
+        table, where = event.table, event.where
+        rows = self.store.query(queries.count_where(self.database, table, where, window)).dicts()
         state = _judge(rule, [(str(r["host"]), float(r["n"])) for r in rows], f"{event.name} events")
-        if rows:
-            latest = self.store.query(queries.latest_where(self.database, event.table, event.where, window))
-            for row in latest.dicts():
-                line = str(row["message"] or "")
-                state.cause = {"time": str(row["time"]), "host": str(row["host"]), "line": line}
+        for row in self.store.query(queries.latest_where(self.database, table, where, window)).dicts():
+            line = str(row["message"] or "")  # the line behind the alert (the query keeps the newest)
+            state.cause = {"time": str(row["time"]), "host": str(row["host"]), "line": line}
         return state
 
     def _status_events(self, rule: Rule) -> RuleState:
