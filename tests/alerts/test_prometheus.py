@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dendro.alerts import prometheus
@@ -13,6 +14,8 @@ from dendro.alerts.model import rules
 from tests.alerts import fixtures
 from tests.alerts.promcases import promtool_tests
 from tests.support import require_binary
+
+pytestmark = pytest.mark.real
 
 
 def _write(directory: Path, alerts: dict | None = None) -> list[str]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import statistics
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -117,22 +115,19 @@ def test_blank_lines_are_skipped_and_a_bad_line_is_named(ingest: Running) -> Non
     assert count(ingest) == 3
 
 
-def test_small_posts_on_one_connection_answer_without_delayed_ack_stalls(ingest: Running) -> None:
-    # without TCP_NODELAY each answer waits ~40 ms for the client's delayed ACK of its headers
+def test_small_posts_on_one_keep_alive_connection_are_each_answered(ingest: Running) -> None:
+    # an agent posts every second on one connection; how fast each answer comes is measured in
+    # benchmarks/bench_ingest.py, not asserted here (timings belong in benchmarks)
     port = int(ingest.url.rsplit(":", 1)[1])
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     body = json.dumps(access("web-1", 0, 0, 200, 0.1)).encode()
-    durations = []
     for _ in range(15):
-        started = time.perf_counter()
         connection.request("POST", "/ingest", body=body, headers={"Authorization": f"Bearer {TOKEN}"})
         response = connection.getresponse()
         assert response.status == 200, response.read()
         response.read()
-        durations.append(time.perf_counter() - started)
     connection.close()
     assert count(ingest) == 15
-    assert statistics.median(durations) < 0.03, durations
 
 
 def test_the_shorter_switch_interval_lasts_only_while_the_server_runs(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Every line of the shared nginx/apache sample logs parses or becomes a parse_error, never vanishes.
 
-The files are real logs from many server versions (see ../shared/samples/README.md). For each
+The files are real logs from many server versions (see tests/samples/README.md). For each
 file we state how many records must parse; the rest must be parse_error events with the raw line.
 """
 

@@ -26,6 +26,8 @@ from dendro.web.alertstate import LocalEvaluator
 from tests.support import require_binary
 from tests.web.data import stamp
 
+pytestmark = pytest.mark.real
+
 HOST = "web-1"
 MINUTES = 120  # the rule's window: the series starts with it, so both sides see 24 bins
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # promtool's series start at time 0
