@@ -174,6 +174,10 @@ def sink(config: Config, inputs: list[str]) -> tuple[str, dict[str, Any]]:
             "encoding": {"codec": "json"},
             "batch": dict(FIREHOSE_BATCH),
             "acknowledgements": {"enabled": True},
+            # PutRecordBatch answers 200 even when it refused some records (throttling): Vector
+            # then acknowledges the whole batch unless told to resend it, and the refused lines
+            # are lost. Resending the batch can write its accepted records twice (docs/loader.md).
+            "request_retry_partial": True,
             # the agent's policy grants only PutRecord(Batch); the health check would need
             # DescribeDeliveryStream, so it is off rather than failing at every start
             "healthcheck": {"enabled": False},
