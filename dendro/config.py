@@ -30,15 +30,13 @@ from typing import Any
 import yaml
 
 from dendro import services as catalog
+from dendro.errors import ConfigError
+from dendro.services import custom
 from dendro.services.base import Service, Table
 
 DEFAULT_PATH = Path("dendro.yaml")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 PIPELINE_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-
-
-class ConfigError(ValueError):
-    """dendro.yaml is wrong; the message names the key."""
 
 
 @dataclass
@@ -104,8 +102,6 @@ class Config:
 
     def enabled_services(self) -> list[Service]:
         """The configured built-in services, then one service per custom application."""
-        from dendro.services import custom
-
         enabled = [catalog.get(name) for name in self.services]
         enabled += [custom.build(app.name, app.path, regex=app.regex, vrl=app.vrl) for app in self.custom]
         return enabled

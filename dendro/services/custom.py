@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from dendro.config import ConfigError
+from dendro.errors import ConfigError
 from dendro.services.base import Column, ColumnType, Parser, Red, Service, Source, Table
 
 TYPED_GROUPS: dict[str, ColumnType] = {"duration": "DOUBLE", "status": "BIGINT", "bytes": "BIGINT"}
