@@ -33,9 +33,9 @@ from botocore.config import Config
 from dendro.exporter.aggregates import red_map
 from dendro.pipeline.loader import Loader, Settings
 from dendro.pipeline.notify import rules_by_table
-from dendro.pipeline.records import TableLayout, common_attributes, to_record
 from dendro.services import all_tables, catalog
 from dendro.store.schema import to_row
+from dendro.store.timestream_records import TableLayout, common_attributes, to_record
 
 BUCKET, KEY = "bench", "raw/2026/11/26/12/dendro-1-2026-11-26-12-00-05-bench"
 ANSWER = json.dumps({"RecordsIngested": {"Total": 100, "MemoryStore": 100, "MagneticStore": 0}}).encode()

@@ -3,7 +3,8 @@
 ``handler`` is the function's entry point (``dendro.pipeline.loader.handler``). For each S3
 record of the event it streams the object (:mod:`dendro.pipeline.objects`), routes every
 event by ``type`` to its table, maps it to a multi-measure record
-(:mod:`dendro.pipeline.records`) and writes it (:mod:`dendro.pipeline.writer`). Every input
+(:mod:`dendro.store.timestream_records`) and writes it (:mod:`dendro.store.timestream_writer`).
+Every input
 record ends in Timestream or in ``rejected/`` in the bucket (one JSON line: raw input, table,
 reason); each object also gets a RED aggregate under ``aggregates/`` for the exporter, of the
 rows Timestream stored (a record it rejects is taken back out), with the count of its
@@ -11,7 +12,8 @@ rows Timestream stored (a record it rejects is taken back out), with the count o
 lines and SNS messages (:mod:`dendro.pipeline.notify`), and one summary log line.
 
 Imports stay small on purpose: standard library, boto3/botocore and the Dendro modules the
-deploy step zips (services base and catalog, store.schema, exporter.aggregates, pipeline).
+deploy step zips (services base and catalog, store.schema and the Timestream mapping and writer,
+exporter.aggregates, pipeline).
 Configuration comes from the environment; see docs/loader.md.
 """
 
@@ -31,10 +33,10 @@ from urllib.parse import unquote_plus
 from dendro.exporter.aggregates import AggregateBuilder, aggregate_key
 from dendro.pipeline.notify import AlertCollector, AlertRule, rules_by_table
 from dendro.pipeline.objects import read_records
-from dendro.pipeline.records import TableLayout, object_id, to_record
-from dendro.pipeline.writer import Backoff, RecordWriter
 from dendro.services.base import Column, Table
 from dendro.store.schema import Rejected, table_for, to_row
+from dendro.store.timestream_records import TableLayout, object_id, to_record
+from dendro.store.timestream_writer import Backoff, RecordWriter
 
 CHUNK_BYTES = 1 << 20
 DEFAULT_MAX_INFLIGHT = 8

@@ -6,8 +6,9 @@ row cap. Values come back typed from the column types (BIGINT → int, DOUBLE �
 → aware datetime…), and the bytes the query scanned (what older accounts pay for) are kept in
 the result. The read timeout is above Timestream's 60-second query time.
 
-Writes use the loader's mapping and writer (:mod:`dendro.pipeline.records`,
-:mod:`dendro.pipeline.writer`), so a row written here is the record the loader would write.
+Writes use the record mapping and the writer the loader uses too
+(:mod:`dendro.store.timestream_records`, :mod:`dendro.store.timestream_writer`), so a row written
+here is the record the loader would write.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from dendro.pipeline.records import TableLayout, to_record
-from dendro.pipeline.writer import RecordWriter, WriteFailed
 from dendro.services.base import Table
 from dendro.store.base import QueryError, QueryResult, Rejection, ResultColumn, StoreError, WriteResult
 from dendro.store.schema import Rejected, table_for, to_row
+from dendro.store.timestream_records import TableLayout, to_record
+from dendro.store.timestream_writer import RecordWriter, WriteFailed
 
 READ_TIMEOUT_SECONDS = 90  # Timestream queries may run 60 s; the answer must still arrive
 CLOSED_SERVICE_HINT = (

@@ -24,8 +24,8 @@ from dendro.exporter.s3_source import S3Source
 from dendro.exporter.server import build_source
 from dendro.exporter.state import Snapshot, State
 from dendro.pipeline.loader import Loader, Settings
-from dendro.pipeline.records import apply_common
-from dendro.pipeline.writer import Backoff
+from dendro.store.timestream_records import apply_common
+from dendro.store.timestream_writer import Backoff
 from tests.exporter.helpers import (
     SERVICES,
     T0,

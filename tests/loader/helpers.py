@@ -18,10 +18,10 @@ from botocore.exceptions import ClientError
 from dendro.exporter.aggregates import red_map
 from dendro.pipeline.loader import Loader, Settings
 from dendro.pipeline.notify import rules_by_table
-from dendro.pipeline.records import apply_common
-from dendro.pipeline.writer import Backoff
 from dendro.services.base import AlertEvent, Column, Red, Service, Table
 from dendro.services.internal import INTERNAL_TABLES
+from dendro.store.timestream_records import apply_common
+from dendro.store.timestream_writer import Backoff
 
 ACCESS = Table(
     "nginx_access",

@@ -22,7 +22,7 @@ from moto.timestreamwrite.models import timestreamwrite_backends
 from dendro.exporter.aggregates import aggregate_key, parse
 from dendro.pipeline import loader as loader_module
 from dendro.pipeline.loader import Loader, rejected_key
-from dendro.pipeline.records import apply_common, object_id
+from dendro.store.timestream_records import apply_common, object_id
 from tests.loader.helpers import (
     LINE_500,
     TABLES,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dendro.pipeline.loader import rejected_key
-from dendro.pipeline.records import MAX_RECORD_BYTES, MAX_VALUE_CHARS, record_size
+from dendro.store.timestream_records import MAX_RECORD_BYTES, MAX_VALUE_CHARS, record_size
 from tests.loader.helpers import FakeTimestream, access, concatenated, fake_loader, ndjson, record_key
 
 KEY = "raw/2026/11/26/12/dendro-1-2026-11-26-12-00-05-abc"

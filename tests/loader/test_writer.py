@@ -8,8 +8,8 @@ from botocore.stub import Stubber
 
 from dendro.exporter.aggregates import aggregate_key, parse
 from dendro.pipeline.loader import rejected_key
-from dendro.pipeline.records import apply_common
-from dendro.pipeline.writer import Backoff, RecordWriter, WriteFailed
+from dendro.store.timestream_records import apply_common
+from dendro.store.timestream_writer import Backoff, RecordWriter, WriteFailed
 from tests.loader.helpers import (
     FakeTimestream,
     access,
@@ -176,7 +176,7 @@ def test_rejected_records_through_real_botocore_parsing() -> None:
 
 
 def test_common_attributes_round_trip_to_the_same_records() -> None:
-    from dendro.pipeline.records import common_attributes
+    from dendro.store.timestream_records import common_attributes
 
     records = [
         {

@@ -25,7 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from dendro.pipeline.records import MAX_RECORDS_PER_REQUEST, common_attributes
+from dendro.store.timestream_records import MAX_RECORDS_PER_REQUEST, common_attributes
 
 RETRYABLE_CODES = frozenset(
     {
