@@ -4,7 +4,8 @@ The topology, for every catalog source the node runs::
 
     <source> ─(metrics only: <source>_to_log, metric_to_log)─ <source>_parse (remap) ─┐
                                         <source>_parse.dropped ─ parse_errors (remap) ─┼─ sink
-    dendro_agent_metrics ─ dendro_agent_filter ─ dendro_agent_to_log ─ dendro_agent_parse ─┘
+    dendro_agent_metrics ─ dendro_agent_filter ─ dendro_agent_to_log ─                 │
+        dendro_agent_parse ─ dendro_agent_merge (reduce: one heartbeat per host) ──────┘
 
 Component ids are stable (Vector keeps file checkpoints per source id). Every remap fails closed
 (``drop_on_error``, ``drop_on_abort``) and reroutes what it drops, so a line that does not parse
@@ -24,13 +25,14 @@ import yaml
 
 from dendro.config import Config
 from dendro.services.base import TIMESTAMP_FORMAT, Service, Source
-from dendro.services.internal import AGENT_VRL
+from dendro.services.internal import AGENT_MERGE, AGENT_METRICS, AGENT_VRL
 
 DEFAULT_DATA_DIR = "/var/lib/vector"
 AGENT_SOURCE = "dendro_agent_metrics"
 PARSE_ERRORS = "parse_errors"
 FIREHOSE_SINK = "dendro_firehose"
 INGEST_SINK = "dendro_ingest"
+AGENT_MERGE_ID = "dendro_agent_merge"
 
 #: Vector's smallest disk buffer; ``block`` makes the sources wait instead of dropping events
 BUFFER = {"type": "disk", "max_size": 268435488, "when_full": "block"}
@@ -143,8 +145,10 @@ def metric_to_log(inputs: list[str]) -> dict[str, Any]:
     return {"type": "metric_to_log", "inputs": inputs, "host_tag": "host"}
 
 
-def _agent(sources: dict[str, Any], transforms: dict[str, Any]) -> None:
-    """The heartbeat: Vector's uptime, once a minute, as an ``agent`` event."""
+def _agent(sources: dict[str, Any], transforms: dict[str, Any]) -> str:
+    """The heartbeat: Vector's uptime and version, once a minute, as one ``agent`` event per host.
+
+    Returns the id of the component whose output goes to the sink."""
     sources[AGENT_SOURCE] = {
         "type": "internal_metrics",
         "scrape_interval_secs": 60,
@@ -153,10 +157,12 @@ def _agent(sources: dict[str, Any], transforms: dict[str, Any]) -> None:
     transforms["dendro_agent_filter"] = {
         "type": "filter",
         "inputs": [AGENT_SOURCE],
-        "condition": '.name == "uptime_seconds"',
+        "condition": " || ".join(f'.name == "{name}"' for name in AGENT_METRICS),
     }
     transforms["dendro_agent_to_log"] = metric_to_log(["dendro_agent_filter"])
     transforms["dendro_agent_parse"] = remap(["dendro_agent_to_log"], AGENT_VRL)
+    transforms[AGENT_MERGE_ID] = {"type": "reduce", "inputs": ["dendro_agent_parse"], **AGENT_MERGE}
+    return AGENT_MERGE_ID
 
 
 def token_reference(config: Config) -> str:
@@ -221,14 +227,13 @@ def render(config: Config, data_dir: str = DEFAULT_DATA_DIR) -> dict[str, Any]:
                 transforms[upstream] = metric_to_log([source.id])
             transforms[f"{source.id}_parse"] = remap([upstream], parser.vrl)
             parsed.append(f"{source.id}_parse")
-    _agent(sources, transforms)
-    parsed.append("dendro_agent_parse")
+    agent = _agent(sources, transforms)
     transforms[PARSE_ERRORS] = {
         "type": "remap",
-        "inputs": [f"{component}.dropped" for component in parsed],
+        "inputs": [f"{component}.dropped" for component in [*parsed, "dendro_agent_parse"]],
         "source": PARSE_ERROR_VRL.strip() + "\n",
     }
-    sink_id, sink_component = sink(config, [*parsed, PARSE_ERRORS])
+    sink_id, sink_component = sink(config, [*parsed, agent, PARSE_ERRORS])
     document: dict[str, Any] = escape(
         {
             "data_dir": data_dir,

@@ -54,10 +54,12 @@ def test_every_combination_is_a_sound_vector_config(backend: str, services: list
     for cid, transform in _remaps(document).items():
         assert runner.compile_error(render.unescape(transform["source"])) is None, cid
         assert re.search(r"(?<!\$)\$(?!\$)", transform["source"].replace("$$", "")) is None, cid
-    # every parsed stream reaches the sink, and every remap but parse_errors reroutes what it drops
+    # every parsed stream reaches the sink (the heartbeat through its merge), and every remap but
+    # parse_errors reroutes what it drops
     (sink,) = document["sinks"].values()
     parsers = [cid for cid in _remaps(document) if cid != "parse_errors"]
-    assert set(sink["inputs"]) == {*parsers, "parse_errors"}
+    streams = {cid for cid in parsers if cid != "dendro_agent_parse"}
+    assert set(sink["inputs"]) == {*streams, "dendro_agent_merge", "parse_errors"}
     assert set(document["transforms"]["parse_errors"]["inputs"]) == {f"{cid}.dropped" for cid in parsers}
     for cid in parsers:
         t = document["transforms"][cid]
@@ -155,13 +157,16 @@ def test_heartbeat_chain() -> None:
     source = document["sources"]["dendro_agent_metrics"]
     assert source["type"] == "internal_metrics" and source["scrape_interval_secs"] == 60
     chain = document["transforms"]
-    assert chain["dendro_agent_filter"]["condition"] == '.name == "uptime_seconds"'
+    assert chain["dendro_agent_filter"]["condition"] == '.name == "uptime_seconds" || .name == "build_info"'
     assert chain["dendro_agent_to_log"] == {
         "type": "metric_to_log",
         "inputs": ["dendro_agent_filter"],
         "host_tag": "host",
     }
     assert chain["dendro_agent_parse"]["inputs"] == ["dendro_agent_to_log"]
+    assert chain["dendro_agent_merge"]["type"] == "reduce"
+    assert chain["dendro_agent_merge"]["inputs"] == ["dendro_agent_parse"]
+    assert "dendro_agent_parse.dropped" in chain["parse_errors"]["inputs"]
 
 
 @pytest.mark.parametrize("where", ["legacy", "none"])
