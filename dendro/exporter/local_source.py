@@ -47,6 +47,7 @@ from dendro.exporter.aggregates import (
 from dendro.exporter.poller import PollResult, UsageRecorder
 from dendro.services.base import Table
 from dendro.store.base import QueryResult, Store
+from dendro.store.sql import literal, quote, table_ref
 
 LATE_LOOKBACK = 600.0  # seconds of event time re-counted to find late arrivals
 REJECTED_TABLE = "rejected"  # the local store's table of refused events (time, table, reason, event)
@@ -57,18 +58,10 @@ def _ts(ms: int) -> str:
     return f"from_milliseconds({ms})"
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _duration_columns(column: str | None, bounds: tuple[float, ...]) -> list[str]:
     if column is None:
         return []
-    col = _quote(column)
+    col = quote(column)
     parts = [f"count({col}) AS dcount", f"sum({col}) AS dsum"]
     parts += [
         f"sum(CASE WHEN {col} <= {bound!r} THEN 1 ELSE 0 END) AS le_{i}" for i, bound in enumerate(bounds)
@@ -82,24 +75,24 @@ def table_query(database: str, table: Table, role: TableRole, start_ms: int, end
     values = ["count(*) AS events", "max(time) AS last"]
     red = role.red
     if role.kind == "http" and red is not None:
-        keys.append(f"{_quote(red.method)} AS m" if red.method else "NULL AS m")
-        keys.append(f"{_quote(red.status or 'status')} AS s")
+        keys.append(f"{quote(red.method)} AS m" if red.method else "NULL AS m")
+        keys.append(f"{quote(red.status or 'status')} AS s")
         values += _duration_columns(red.duration, role.bounds)
     elif role.kind == "db" and red is not None:
-        keys.append(f"{_quote(red.level)} AS lvl" if red.level else "NULL AS lvl")
+        keys.append(f"{quote(red.level)} AS lvl" if red.level else "NULL AS lvl")
         values += _duration_columns(red.duration, role.bounds)
     elif role.kind == "host":
-        wanted = "name IN (" + ", ".join(_text(n) for n in HOST_METRICS) + ")"
+        wanted = "name IN (" + ", ".join(literal(n) for n in HOST_METRICS) + ")"
         keys.append(f"CASE WHEN {wanted} THEN name END AS metric")
         present = {c.name for c in table.columns}
         keys += [
-            f"CASE WHEN {wanted} THEN {_quote(tag)} END AS tag_{tag}" for tag in HOST_TAGS if tag in present
+            f"CASE WHEN {wanted} THEN {quote(tag)} END AS tag_{tag}" for tag in HOST_TAGS if tag in present
         ]
         values.append("max_by(value, time) AS value")
     keys.append("bin(time, 1m) AS minute")
     positions = ", ".join(str(i + 1) for i in range(len(keys)))
     return (
-        f"SELECT {', '.join(keys + values)} FROM {_quote(database)}.{_quote(table.name)}"
+        f"SELECT {', '.join(keys + values)} FROM {table_ref(database, table.name)}"
         f" WHERE time >= {_ts(start_ms)} AND time < {_ts(end_ms)} GROUP BY {positions}"
     )
 
@@ -107,8 +100,8 @@ def table_query(database: str, table: Table, role: TableRole, start_ms: int, end
 def late_query(database: str, tables: list[str], start_ms: int, end_ms: int) -> str:
     """Rows per table and minute of event time in [start, end): one query for every table."""
     parts = [
-        f"SELECT {_text(name)} AS tbl, bin(time, 1m) AS minute, count(*) AS n"
-        f" FROM {_quote(database)}.{_quote(name)}"
+        f"SELECT {literal(name)} AS tbl, bin(time, 1m) AS minute, count(*) AS n"
+        f" FROM {table_ref(database, name)}"
         f" WHERE time >= {_ts(start_ms)} AND time < {_ts(end_ms)} GROUP BY 1, 2"
         for name in tables
     ]
@@ -118,11 +111,11 @@ def late_query(database: str, tables: list[str], start_ms: int, end_ms: int) -> 
 def rejected_query(database: str, known: Iterable[str], start_ms: int, end_ms: int) -> str:
     """Refused events per table label, refused in [start, end): tables outside ``known`` (and
     events without a type) are ``unknown``, so the result has at most one row per known table."""
-    listed = ", ".join(_text(name) for name in sorted(known))
-    unknown = _text(names.UNKNOWN_TABLE)
+    listed = ", ".join(literal(name) for name in sorted(known))
+    unknown = literal(names.UNKNOWN_TABLE)
     label = f'CASE WHEN "table" IN ({listed}) THEN "table" ELSE {unknown} END' if listed else unknown
     return (
-        f"SELECT {label} AS tbl, count(*) AS n FROM {_quote(database)}.{_quote(REJECTED_TABLE)}"
+        f"SELECT {label} AS tbl, count(*) AS n FROM {table_ref(database, REJECTED_TABLE)}"
         f" WHERE time >= {_ts(start_ms)} AND time < {_ts(end_ms)} GROUP BY 1"
     )
 

@@ -23,6 +23,7 @@ import orjson
 
 from dendro.ingest.token import DEFAULT_ENV, TOKEN_FILE
 from dendro.store.base import QueryError, QueryResult, ResultColumn, StoreError, WriteResult
+from dendro.store.sql import table_ref
 
 SERVER_FILE = "server.json"
 
@@ -143,7 +144,7 @@ class RemoteStore:
         return [row[0] for row in self.query("SHOW TABLES").rows]
 
     def describe(self, table: str) -> list[ResultColumn]:
-        rows = self.query(f'DESCRIBE "{self.database}"."{table}"').rows
+        rows = self.query(f"DESCRIBE {table_ref(self.database, table)}").rows
         return [ResultColumn(name, kind) for name, kind in rows]
 
     def close(self) -> None:

@@ -39,6 +39,7 @@ from dendro.services.base import Column, Table
 from dendro.store import dialect
 from dendro.store.base import QueryError, QueryResult, Rejection, ResultColumn, StoreError, WriteResult
 from dendro.store.schema import Columns, Rejected, table_for, to_columns
+from dendro.store.sql import literal, quote
 
 #: bumped when the file layout changes in a way an older Dendro cannot read
 SCHEMA_VERSION = 1
@@ -55,14 +56,6 @@ REJECTED = Table(
         Column("event", "VARCHAR", description="the raw event as JSON"),
     ),
 )
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
 
 def _first_line(error: Exception) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
@@ -194,7 +187,7 @@ class LocalStore:
         con = duckdb.connect(":memory:")
         mode = " (READ_ONLY)" if self.read_only else ""
         try:
-            con.execute(f"ATTACH {_literal(str(self.path))} AS {quote(self.database)}{mode}")
+            con.execute(f"ATTACH {literal(str(self.path))} AS {quote(self.database)}{mode}")
         except duckdb.Error as error:
             con.close()
             detail = _first_line(error)

@@ -23,6 +23,7 @@ from typing import Any
 from dendro.services.base import Table
 from dendro.store.base import QueryError, QueryResult, Rejection, ResultColumn, StoreError, WriteResult
 from dendro.store.schema import Rejected, table_for, to_row
+from dendro.store.sql import table_ref
 from dendro.store.timestream_records import TableLayout, to_record
 from dendro.store.timestream_writer import RecordWriter, WriteFailed
 
@@ -213,7 +214,7 @@ class TimestreamStore:
                 ResultColumn("time", "TIMESTAMP"),
                 *(ResultColumn(c.name, c.type) for c in schema.columns),
             ]
-        result = self.query(f'DESCRIBE "{self.database}"."{table}"')
+        result = self.query(f"DESCRIBE {table_ref(self.database, table)}")
         return [ResultColumn(str(r[0]), str(r[1])) for r in result.rows]
 
     def write(self, events: Iterable[Mapping[str, Any]]) -> WriteResult:

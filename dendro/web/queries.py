@@ -13,18 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from dendro.services.base import Red
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def table_ref(database: str, table: str) -> str:
-    return f"{quote(database)}.{quote(table)}"
+from dendro.store.sql import literal, quote, table_ref
 
 
 def millis(moment: datetime) -> int:
@@ -39,7 +28,7 @@ def time_range(start: datetime, end: datetime) -> str:
 def table_activity(database: str, tables: Sequence[str]) -> str:
     """Rows of each table in the last 5 minutes, hour and day, and its last event time (24 h)."""
     parts = [
-        f"SELECT {text(name)} AS tbl,"
+        f"SELECT {literal(name)} AS tbl,"
         " sum(CASE WHEN time >= ago(5m) THEN 1 ELSE 0 END) AS last_5m,"
         " sum(CASE WHEN time >= ago(1h) THEN 1 ELSE 0 END) AS last_1h,"
         " count(*) AS last_24h, max(time) AS last_time"
@@ -62,7 +51,7 @@ def error_condition(red: Red) -> str | None:
     if red.status:
         return f"{quote(red.status)} >= 500"
     if red.level and red.error_levels:
-        return f"{quote(red.level)} IN ({', '.join(text(level) for level in red.error_levels)})"
+        return f"{quote(red.level)} IN ({', '.join(literal(level) for level in red.error_levels)})"
     return None
 
 
@@ -113,7 +102,7 @@ HOST_GAUGES = ("load1", "memory_used_bytes", "memory_total_bytes")
 
 
 def host_gauges(database: str, start: datetime, end: datetime, step: int) -> str:
-    names = ", ".join(text(n) for n in HOST_GAUGES)
+    names = ", ".join(literal(n) for n in HOST_GAUGES)
     return (
         f"SELECT bin(time, {step}s) AS t, host, name, avg(value) AS v FROM {table_ref(database, 'host')}"
         f" WHERE {time_range(start, end)} AND name IN ({names}) GROUP BY 1, 2, 3 ORDER BY 1"
@@ -144,7 +133,7 @@ def host_disk(database: str, start: datetime, end: datetime, step: int) -> str:
 def hosts_seen(database: str, tables: Sequence[str], days: int) -> str:
     """Per host and table: rows and the last event time over the last ``days`` days."""
     parts = [
-        f"SELECT host, {text(name)} AS tbl, count(*) AS n, max(time) AS last_time"
+        f"SELECT host, {literal(name)} AS tbl, count(*) AS n, max(time) AS last_time"
         f" FROM {table_ref(database, name)} WHERE time >= ago({days}d) GROUP BY host"
         for name in tables
     ]
@@ -188,7 +177,7 @@ def red_now(database: str, red: Red, window_s: int) -> str:
 
 def host_latest(database: str, names: Sequence[str], window_s: int) -> str:
     """The latest value of these host metrics per host and filesystem."""
-    wanted = ", ".join(text(n) for n in names)
+    wanted = ", ".join(literal(n) for n in names)
     return (
         "SELECT host, mountpoint, name, max_by(value, time) AS v"
         f" FROM {table_ref(database, 'host')} WHERE time >= ago({window_s}s) AND name IN ({wanted})"
