@@ -8,7 +8,8 @@ does the server answer 200, so Vector's retries give at-least-once delivery. 401
 
 ``POST /query`` (same token) runs one read-only query: ``{"sql": ..., "max_rows": N}`` →
 ``{"columns": [{"name", "type"}], "rows": [[...]], "truncated": bool}``; a refused or wrong query
-is a 400 with ``{"error": message}``. ``GET /healthz`` answers ``ok`` without a token.
+is a 400 with ``{"error": message}``. ``GET /healthz`` answers ``ok`` without a token, and
+``HEAD /healthz`` an empty 200 (Vector's http sink health check).
 
 It logs to the ``dendro.ingest`` logger (``dendro up`` writes it to ``DATA_DIR/ingest.log``):
 every refused request and every rejected event with the reason, and once a minute a summary
@@ -208,6 +209,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, {"status": "ok"})
         else:
             self._send(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def do_HEAD(self) -> None:
+        """Vector's http sink health check: HEAD to its ``healthcheck.uri``, 200 means healthy."""
+        found = self.path.split("?")[0] == "/healthz"
+        self.send_response(HTTPStatus.OK if found else HTTPStatus.NOT_FOUND)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_POST(self) -> None:
         route = self.path.split("?")[0]

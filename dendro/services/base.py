@@ -162,9 +162,26 @@ class Source:
     multiline: Multiline | None = None
 
 
-def log_file(source_id: str, parser: str, setting: str, multiline: Multiline | None = None) -> Source:
+#: ``max_line_bytes`` of the file sources of database statement logs. Vector's file source
+#: DISCARDS a line longer than this (default 100 KiB), and a slow statement is logged on one
+#: line unless its SQL has line breaks (an ORM's IN list or multi-row INSERT easily exceeds
+#: 100 KiB). The event carries the statement twice (``message`` and ``statement``) and a
+#: Firehose record holds at most 1,000 KiB, so 256 KiB keeps the JSON event of one line under
+#: that limit with room for escaping; a longer line is still discarded by Vector.
+STATEMENT_LINE_BYTES = 256 * 1024
+
+
+def log_file(
+    source_id: str,
+    parser: str,
+    setting: str,
+    multiline: Multiline | None = None,
+    max_line_bytes: int | None = None,
+) -> Source:
     """A file source read from the end, its paths from the service's ``setting``."""
-    options = {"include": "{" + setting + "}", "read_from": "end"}
+    options: dict[str, Any] = {"include": "{" + setting + "}", "read_from": "end"}
+    if max_line_bytes is not None:
+        options["max_line_bytes"] = max_line_bytes
     return Source(id=source_id, kind="file", parser=parser, options=options, multiline=multiline)
 
 

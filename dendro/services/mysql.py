@@ -33,6 +33,7 @@ without a zone (MariaDB, 5.5) are read in the transform's time zone (UTC under v
 from __future__ import annotations
 
 from dendro.services.base import (
+    STATEMENT_LINE_BYTES,
     AlertEvent,
     Column,
     Multiline,
@@ -539,7 +540,13 @@ SERVICE = Service(
     name="mysql",
     title="MySQL / MariaDB",
     sources=(
-        log_file("mysql_slow_logs", "mysql_slow", "slow_log", multiline=SLOW_MULTILINE),
+        log_file(
+            "mysql_slow_logs",
+            "mysql_slow",
+            "slow_log",
+            multiline=SLOW_MULTILINE,
+            max_line_bytes=STATEMENT_LINE_BYTES,
+        ),
         log_file("mysql_error_logs", "mysql_error", "error_log", multiline=ERROR_MULTILINE),
     ),
     parsers=(

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dendro.services.base import (
     ENDPOINT_NODE_VRL,
     METRIC_VALUE_VRL,
+    STATEMENT_LINE_BYTES,
     TIMESTAMP_FORMAT,
     AlertEvent,
     Column,
@@ -505,7 +506,13 @@ SERVICE = Service(
     name="postgres",
     title="PostgreSQL",
     sources=(
-        log_file("postgres_logs", "postgres", "log", multiline=POSTGRES_MULTILINE),
+        log_file(
+            "postgres_logs",
+            "postgres",
+            "log",
+            multiline=POSTGRES_MULTILINE,
+            max_line_bytes=STATEMENT_LINE_BYTES,
+        ),
         Source(
             id="postgres_metrics",
             kind="postgresql_metrics",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import yaml
 
@@ -165,8 +166,19 @@ def _agent(sources: dict[str, Any], transforms: dict[str, Any]) -> str:
     return AGENT_MERGE_ID
 
 
+#: what Vector says when it starts without the token (``${NAME:?message}``: a missing or empty
+#: variable fails the config load with this message; no ``}`` or ``$`` may appear in it)
+TOKEN_MISSING = "the Dendro ingest token is required (dendro up prints it)"
+
+
 def token_reference(config: Config) -> str:
-    return "${" + config.local.token_env + "}"
+    """The token as an environment reference: Vector refuses to start when it is unset or empty."""
+    return "${" + config.local.token_env + ":?" + TOKEN_MISSING + "}"
+
+
+def healthcheck_uri(ingest_url: str) -> str:
+    """The ingest's ``/healthz`` beside its ``/ingest`` URL (same scheme, host and path prefix)."""
+    return urljoin(ingest_url, "healthz")
 
 
 def sink(config: Config, inputs: list[str]) -> tuple[str, dict[str, Any]]:
@@ -204,6 +216,9 @@ def sink(config: Config, inputs: list[str]) -> tuple[str, dict[str, Any]]:
         # retries never give up (Vector's default attempts); the disk buffer holds events meanwhile
         "request": {"retry_initial_backoff_secs": 1, "retry_max_duration_secs": 60, "timeout_secs": 60},
         "acknowledgements": {"enabled": True},
+        # without a uri the http sink's health check passes without a request; with one, Vector
+        # sends HEAD (with the bearer token) when it starts and logs an error unless it gets 200
+        "healthcheck": {"enabled": True, "uri": healthcheck_uri(config.local.url)},
         "buffer": dict(BUFFER),
     }
 

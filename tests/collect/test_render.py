@@ -85,16 +85,17 @@ def test_dollar_signs_reach_vector_literally() -> None:
     source = document["transforms"]["custom_jobs_parse"]["source"]
     assert r"(?P<job>\w+)$$x$$" in source
     assert r"(?P<job>\w+)$x$" in render.unescape(source)
-    assert re.findall(r"(?<!\$)\$\{[A-Z_]+\}", text) == ["${DENDRO_INGEST_TOKEN}"]
+    assert re.findall(r"(?<!\$)\$\{[A-Z_]+(?::\?[^}$]*)?\}", text) == [render.token_reference(config)]
 
 
 def _assert_no_secret(text: str) -> None:
     assert not re.search(r"A[KS]IA[0-9A-Z]{16}", text)
     assert "secret_access_key" not in text and "access_key_id" not in text
     assert "session_token" not in text
-    # the only ${...} references are environment variable names
+    # the only ${...} references are environment variable names (with the message Vector shows
+    # when the variable is missing)
     for reference in re.findall(r"\$\{([^}]*)\}", text):
-        assert re.fullmatch(r"[A-Z_][A-Z0-9_]*", reference), reference
+        assert re.fullmatch(r"[A-Z_][A-Z0-9_]*(:\?[^$]*)?", reference), reference
 
 
 def test_local_sink_posts_ndjson_with_a_bearer_token_from_the_environment(monkeypatch) -> None:
@@ -111,7 +112,7 @@ def test_local_sink_posts_ndjson_with_a_bearer_token_from_the_environment(monkey
     assert sink["encoding"] == {"codec": "json"}
     assert sink["framing"] == {"method": "newline_delimited"}
     assert sink["compression"] == "gzip"
-    assert sink["auth"] == {"strategy": "bearer", "token": "${MY_TOKEN}"}
+    assert sink["auth"] == {"strategy": "bearer", "token": "${MY_TOKEN:?" + render.TOKEN_MISSING + "}"}
     assert sink["acknowledgements"] == {"enabled": True}
     assert sink["buffer"] == {"type": "disk", "max_size": 268435488, "when_full": "block"}
     assert sink["request"]["retry_initial_backoff_secs"] >= 1

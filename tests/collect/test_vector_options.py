@@ -7,13 +7,24 @@ Dendro supports, see ``render.MIN_VECTOR``).
 
 from __future__ import annotations
 
+import json
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dendro import config as config_module
-from dendro.services import runner
+from dendro.ingest.server import IngestServer, IngestSettings
+from dendro.services import postgres, runner, tables_of
+from dendro.services.base import STATEMENT_LINE_BYTES
 from dendro.services.internal import AGENT, AGENT_PARSER
+from dendro.store.local import LocalStore
 from dendro.store.schema import to_row
 from dendro.vector import render
+from tests.support import free_port
 
 
 def _aws(**raw: Any) -> dict[str, Any]:
@@ -68,3 +79,84 @@ def test_the_heartbeat_row_carries_vectors_version_from_build_info() -> None:
     for pair in ([*uptime, *build], [*build, *uptime]):  # either order within a scrape
         row = to_row(AGENT, _merged(pair, merge["merge_strategies"]))
         assert (row["host"], row["version"], row["uptime"]) == ("web-1", "0.57.0", 120.5)
+
+
+def _local(**raw: Any) -> dict[str, Any]:
+    return render.render(config_module.from_dict({"services": ["syslog"], **raw}))
+
+
+def test_a_missing_token_stops_vector_with_a_message() -> None:
+    # vectordotdev/vector src/config/vars.rs (v0.44.0, v0.57.0): `${NAME:?message}` is an error
+    # "Non-empty environment variable required in config. name = …, error = <message>" when NAME
+    # is unset or empty; the message is `[^}]*` and the whole file is interpolated, so it may hold
+    # neither `}` nor `$`. (A bare `${NAME}` only fails when unset: an empty token would start.)
+    token = _local(local={"token_env": "MY_TOKEN"})["sinks"]["dendro_ingest"]["auth"]["token"]
+    match = re.fullmatch(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*):\?(?P<message>[^}]*)\}", token)
+    assert match is not None, token
+    assert match["name"] == "MY_TOKEN"
+    assert "$" not in match["message"] and "ingest token" in match["message"]
+
+
+@pytest.mark.parametrize(
+    ("url", "health"),
+    [
+        ("http://10.0.0.9:9880/ingest", "http://10.0.0.9:9880/healthz"),
+        ("https://mon.example.com/dendro/ingest", "https://mon.example.com/dendro/healthz"),
+    ],
+)
+def test_the_http_sink_checks_the_ingests_health_url(url: str, health: str) -> None:
+    # vectordotdev/vector src/sinks/http/config.rs (v0.44.0, v0.57.0): the sink's health check is
+    # `future::ok(())` unless `healthcheck.uri` is set (src/config/sink.rs SinkHealthcheckOptions
+    # `uri: Option<UriSerde>`); with it, Vector sends HEAD to the uri with the sink's auth and is
+    # healthy only on StatusCode::OK.
+    sink = _local(local={"url": url})["sinks"]["dendro_ingest"]
+    assert sink["healthcheck"] == {"enabled": True, "uri": health}
+
+
+def _head(url: str, token: str) -> int:
+    request = urllib.request.Request(url, method="HEAD", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.read() == b""
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_dendros_ingest_answers_vectors_health_check(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "dendro.duckdb", "dendro", tables_of([]))
+    server = IngestServer(store, IngestSettings("tok", 1 << 20), host="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        sink = _local(local={"url": f"{base}/ingest"})["sinks"]["dendro_ingest"]
+        assert _head(sink["healthcheck"]["uri"], "tok") == 200  # exactly 200, as Vector wants
+        assert _head(f"{base}/nothing", "tok") == 404
+    finally:
+        server.stop()
+        store.close()
+
+
+def test_statement_logs_keep_lines_longer_than_vectors_default() -> None:
+    # vectordotdev/vector src/sources/file.rs (v0.44.0, v0.57.0): `max_line_bytes` defaults to
+    # `bytesize::kib(100u64)` and is "the maximum size of a line before it is discarded"
+    # (the test `file_max_line_bytes` there: a longer line is dropped whole).
+    vector_default = 100 * 1024
+    document = render.render(config_module.from_dict({"services": ["postgres", "mysql", "nginx"]}))
+    sources = document["sources"]
+    for source_id in ("postgres_logs", "mysql_slow_logs"):
+        assert sources[source_id]["max_line_bytes"] == STATEMENT_LINE_BYTES > vector_default
+    assert "max_line_bytes" not in sources["nginx_access_logs"]  # other logs keep the default
+
+
+def test_a_statement_line_at_the_limit_still_fits_one_firehose_record() -> None:
+    # PutRecordBatch takes records of at most 1,000 KiB (AWS Firehose API reference, Record.Data).
+    firehose_record = 1000 * 1024
+    prefix = "2026-11-26 12:00:02.000 UTC [2001] app@shop LOG:  duration: 1234.567 ms  statement: "
+    rows = "('o\"brien', 'c:\\\\tmp', 42),"
+    sql = "INSERT INTO t VALUES " + rows * ((STATEMENT_LINE_BYTES - len(prefix) - 40) // len(rows))
+    line = prefix + sql + "(1);"
+    assert STATEMENT_LINE_BYTES - 100 < len(line.encode()) <= STATEMENT_LINE_BYTES
+    (event,) = runner.run_events(postgres.SERVICE.parser("postgres"), {"message": line, "host": "db-1"})
+    assert event["type"] == "postgres" and event["statement"].endswith("(1);")
+    assert len(json.dumps(event, ensure_ascii=False).encode()) < firehose_record
