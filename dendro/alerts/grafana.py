@@ -1,23 +1,29 @@
 """Grafana unified alerting, as file provisioning YAML (``provisioning/alerting/``).
 
-Two files: ``<pipeline>-alert-rules.yaml`` (one rule group per service, folder "Dendro") and
-``<pipeline>-notifications.yaml`` (contact points and the notification policy).
+``<pipeline>-alert-rules.yaml`` holds one rule group per service, in the folder titled "Dendro";
+``<pipeline>-notifications.yaml`` holds the contact points and the notification policy, and is
+written only when there is somewhere to send to.
 
 Each rule queries the Prometheus datasource (uid :data:`~dendro.alerts.datasources.PROMETHEUS_UID`)
 with a self-contained PromQL value (A), reduces it to its last value (B) and compares it with the
 threshold (C, the condition); B and C are server-side expressions (datasource ``__expr__``).
 Uids are derived from the pipeline and rule names, so they stay the same from run to run.
 
-Contact points: ``sns`` (Grafana 11.1 and later) publishing to the pipeline's topic, and
-``email``; the policy routes to the one ``alerts.contact`` names. Grafana interpolates
-``$VARIABLE`` in provisioning files (not in annotations), so a topic ARN or addresses not in
-dendro.yaml are read from ``$DENDRO_SNS_TOPIC_ARN`` / ``$DENDRO_ALERT_EMAILS`` when Grafana starts.
-Note that provisioning a notification policy replaces the organisation's policy tree.
+Contact points are written only with real values: ``sns`` (Grafana 11.1 and later) when an SNS
+topic ARN is known, ``email`` when addresses are. Grafana validates a contact point while it
+provisions, at startup, and stops when one is invalid (an email point without addresses, an sns
+point without a parseable topic ARN); it also expands ``$VARIABLE`` in these files, an unset one
+to nothing. So nothing here refers to the environment, and each receiver's settings are checked
+against the rules Grafana applies (:func:`check_receiver`) before they are written. The policy
+routes to the contact point ``alerts.contact`` names, or to the one that exists; with none, no
+policy is written and Grafana keeps its own. Provisioning a policy replaces the organisation's
+policy tree. The upstream sources are pinned in tests/alerts/test_grafana.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import yaml
@@ -26,15 +32,13 @@ from dendro.alerts import templates
 from dendro.alerts.datasources import EXPRESSION_UID, PROMETHEUS_UID
 from dendro.alerts.durations import format_duration
 from dendro.alerts.kinds import Rule
-from dendro.alerts.model import AlertSettings
+from dendro.alerts.model import AlertConfigError, AlertSettings
 from dendro.alerts.promql import query
 
 FOLDER = "Dendro"
 ORG_ID = 1
 INTERVAL = "1m"
 QUERY_RANGE_S = 600
-TOPIC_ENV = "$DENDRO_SNS_TOPIC_ARN"
-EMAILS_ENV = "$DENDRO_ALERT_EMAILS"
 EVALUATORS = {">": "gt", "<": "lt"}
 
 
@@ -117,15 +121,38 @@ def rules_file(pipeline: str, rules: list[Rule]) -> dict[str, Any]:
     }
 
 
+class ReceiverError(AlertConfigError):
+    """A contact point's settings that Grafana would refuse when it provisions them."""
+
+
+def email_addresses(text: str) -> list[str]:
+    """The addresses Grafana's email receiver reads from ``addresses`` (split at ``,`` ``;`` newline)."""
+    return [part for part in re.split(r"[,;\n]", text) if part]
+
+
+def is_arn(text: str) -> bool:
+    """What the SNS receiver accepts as a topic ARN: ``arn:`` and six ``:``-separated sections."""
+    return text.startswith("arn:") and len(text.split(":", 5)) == 6
+
+
+def check_receiver(kind: str, settings: dict[str, Any]) -> None:
+    """Refuse settings Grafana's ``email`` / ``sns`` receiver would refuse at startup."""
+    if kind == "email" and not email_addresses(str(settings.get("addresses", ""))):
+        raise ReceiverError("alerts.emails: an email contact point needs at least one address")
+    topic = str(settings.get("topic_arn", ""))
+    if kind == "sns" and not is_arn(topic):
+        raise ReceiverError(f"alerts.sns_topic_arn: not an ARN Grafana accepts (arn:aws:sns:…): {topic!r}")
+
+
 def contact_points(pipeline: str, settings: AlertSettings, region: str) -> list[dict[str, Any]]:
-    """The chosen contact point, and the other one when dendro.yaml gives its settings."""
+    """A contact point for each destination dendro.yaml gives: the SNS topic, the addresses."""
     points = []
-    if settings.contact == "sns" or settings.sns_topic_arn:
-        sns = {"topic_arn": settings.sns_topic_arn or TOPIC_ENV, "sigv4": {"region": region}}
+    if settings.sns_topic_arn:
+        sns = {"topic_arn": settings.sns_topic_arn, "sigv4": {"region": region}}
         points.append(_contact_point(pipeline, "sns", sns))
-    if settings.contact == "email" or settings.emails:
-        addresses = ";".join(settings.emails) if settings.emails else EMAILS_ENV
-        points.append(_contact_point(pipeline, "email", {"addresses": addresses, "singleEmail": True}))
+    if settings.emails:
+        email = {"addresses": ";".join(settings.emails), "singleEmail": True}
+        points.append(_contact_point(pipeline, "email", email))
     return points
 
 
@@ -134,35 +161,47 @@ def contact_point_name(pipeline: str, kind: str) -> str:
 
 
 def _contact_point(pipeline: str, kind: str, settings: dict[str, Any]) -> dict[str, Any]:
+    check_receiver(kind, settings)
     name = contact_point_name(pipeline, kind)
     receiver = {"uid": uid(pipeline, f"contact/{kind}"), "type": kind, "settings": settings}
     return {"orgId": ORG_ID, "name": name, "receivers": [receiver]}
 
 
-def notifications_file(pipeline: str, settings: AlertSettings, region: str) -> dict[str, Any]:
+def policy_receiver(pipeline: str, contact: str, points: list[dict[str, Any]]) -> str | None:
+    """The contact point ``alerts.contact`` names if it is written, else the one that is; None without."""
+    names = [point["name"] for point in points]
+    chosen = contact_point_name(pipeline, contact)
+    if chosen in names:
+        return chosen
+    return names[0] if names else None
+
+
+def notifications_file(pipeline: str, settings: AlertSettings, region: str) -> dict[str, Any] | None:
+    """Contact points and the policy routing to one of them; None when there is nowhere to send."""
+    points = contact_points(pipeline, settings, region)
+    receiver = policy_receiver(pipeline, settings.contact, points)
+    if receiver is None:
+        return None
     policy = {
         "orgId": ORG_ID,
-        "receiver": contact_point_name(pipeline, settings.contact),
+        "receiver": receiver,
         "group_by": ["grafana_folder", "alertname", "service", "host"],
         "group_wait": "30s",
         "group_interval": "5m",
         "repeat_interval": "4h",
     }
-    return {
-        "apiVersion": 1,
-        "contactPoints": contact_points(pipeline, settings, region),
-        "policies": [policy],
-    }
+    return {"apiVersion": 1, "contactPoints": points, "policies": [policy]}
 
 
 def files(
     pipeline: str, rules: list[Rule], settings: AlertSettings, region: str
 ) -> dict[str, dict[str, Any]]:
     """File name → content of the Grafana alerting provisioning files."""
-    return {
-        f"{pipeline}-alert-rules.yaml": rules_file(pipeline, rules),
-        f"{pipeline}-notifications.yaml": notifications_file(pipeline, settings, region),
-    }
+    result = {f"{pipeline}-alert-rules.yaml": rules_file(pipeline, rules)}
+    notifications = notifications_file(pipeline, settings, region)
+    if notifications is not None:
+        result[f"{pipeline}-notifications.yaml"] = notifications
+    return result
 
 
 def dump(content: dict[str, Any]) -> str:

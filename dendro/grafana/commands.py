@@ -29,6 +29,17 @@ def _config(path: Path | None, every_service: bool) -> Config:
     return config
 
 
+def _with_destinations(config: Config, topic_arn: str | None, emails: list[str]) -> Config:
+    """The config with ``alerts.sns_topic_arn`` / ``alerts.emails`` replaced by what was passed."""
+    alerts = dict(config.alerts)
+    if topic_arn:
+        alerts["sns_topic_arn"] = topic_arn
+    if emails:
+        alerts["emails"] = list(emails)
+    config.alerts = alerts
+    return config
+
+
 @grafana_app.command("build")
 def build_command(
     out: Path = typer.Option(..., "--out", "-o", help="Directory to write the provisioning tree into."),
@@ -40,9 +51,15 @@ def build_command(
                                         help="Where the dashboards directory is inside Grafana."),
     prometheus_url: str = typer.Option(PROMETHEUS_URL, "--prometheus-url",
                                        help="URL Grafana reaches Prometheus at."),
+    topic_arn: str | None = typer.Option(None, "--sns-topic-arn",
+                                         help="SNS topic for Grafana's sns contact point (instead of"
+                                         " alerts.sns_topic_arn; dendro deploy prints it)."),
+    emails: list[str] = typer.Option([], "--email",
+                                     help="Address for Grafana's email contact point (repeat it; instead"
+                                     " of alerts.emails)."),
 ) -> None:
     """Write datasources/, dashboards/ and alerting/ for Grafana's provisioning directory."""
-    cfg = _config(config, every_service)
+    cfg = _with_destinations(_config(config, every_service), topic_arn, emails)
     with user_errors():
         try:
             paths = write(cfg, out, dashboards_path, prometheus_url)

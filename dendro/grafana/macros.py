@@ -8,9 +8,10 @@ Two steps, in Grafana's order:
    regex alternation (``web-1|web-2``); the ``$__`` names are left for the backend;
 2. the plugin's backend expands its macros: ``$__database`` / ``$__table`` / ``$__measure`` from
    the target (or the datasource defaults), ``$__timeFilter`` → ``time BETWEEN
-   from_milliseconds(<from>) AND from_milliseconds(<to>)``, ``$__timeFrom`` / ``$__timeTo`` /
-   ``$__now_ms`` → epoch milliseconds, ``$__interval_ms`` and ``$__interval`` → a duration
-   literal (``60000ms``), ``$__interval_raw_ms`` → the number of milliseconds, ``$__refId``.
+   from_milliseconds(<from>) AND from_milliseconds(<to>)``, ``$__timeFrom`` / ``$__timeTo`` →
+   epoch milliseconds of the range, ``$__now_ms`` → the plugin's clock in epoch milliseconds
+   (here: the end of the range, so a test is repeatable), ``$__interval_ms`` and ``$__interval``
+   → a duration literal (``60000ms``), ``$__interval_raw_ms`` → the number of milliseconds.
 """
 
 from __future__ import annotations
@@ -89,7 +90,6 @@ def expand_sql(target: TimestreamTarget, window: Range) -> str:
         "$__interval": f"{window.interval_ms}ms",
         "$__interval_ms": f"{window.interval_ms}ms",
         "$__interval_raw_ms": str(window.interval_ms),
-        "$__refId": target.refId,
     }
 
     def replace(match: re.Match[str]) -> str:

@@ -6,10 +6,16 @@
                                       (uid dendro-timestream: authType default, region, database)
     <out>/dashboards/dendro.yaml      a file provider reading the JSON files beside it
     <out>/dashboards/<name>.json      one per dashboard
-    <out>/alerting/*.yaml             the alert rules and notifications (dendro.alerts)
+    <out>/alerting/*.yaml             the alert rules, and the contact points and policy when
+                                      dendro.yaml (or the caller) gives a real address or topic
 
 Mount ``<out>`` as Grafana's provisioning directory (``/etc/grafana/provisioning``); the
 provider's path is where the dashboards directory is inside Grafana (``dashboards_path``).
+
+The dashboards and the alert rules share one folder, found by its title (:data:`FOLDER`) by both
+provisioners: Grafana provisions alerting first and creates a rule group's folder by title with a
+generated uid, so the dashboard provider names the same title and no ``folderUid`` (which would
+make Grafana look the folder up by that uid, miss it and create a second "Dendro").
 Files Dendro wrote before and no longer writes (a dashboard with nothing to show) are removed;
 other files in the tree are left alone.
 """
@@ -22,6 +28,7 @@ from typing import Any
 import yaml
 
 from dendro.alerts.datasources import PROMETHEUS_UID, TIMESTREAM_UID
+from dendro.alerts.grafana import FOLDER
 from dendro.alerts.render import contents as alert_contents
 from dendro.config import Config
 from dendro.grafana.build import dashboards, dumps
@@ -29,7 +36,6 @@ from dendro.grafana.timestream import PLUGIN_TYPE
 
 DEFAULT_DASHBOARDS_PATH = "/etc/grafana/provisioning/dashboards"
 PROMETHEUS_URL = "http://localhost:9090"
-FOLDER = "Dendro"
 PROVIDER_FILE = "dendro.yaml"
 
 
@@ -78,7 +84,6 @@ def dashboards_file(dashboards_path: str = DEFAULT_DASHBOARDS_PATH) -> dict[str,
                 "name": "dendro",
                 "orgId": 1,
                 "folder": FOLDER,
-                "folderUid": "dendro",
                 "type": "file",
                 "disableDeletion": False,
                 "updateIntervalSeconds": 60,

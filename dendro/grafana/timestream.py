@@ -1,11 +1,14 @@
 """A grafanalib-style target for the ``grafana-timestream-datasource`` plugin.
 
-The plugin's query model (its ``TimestreamQuery``): ``rawQuery`` (Timestream SQL with the plugin's
-macros and dashboard variables), ``format`` (0 time series, 1 table), and ``database`` / ``table``
-/ ``measure``, which fill ``$__database`` / ``$__table`` / ``$__measure`` (falling back to the
-datasource's defaults). The backend expands ``$__timeFilter`` into ``time BETWEEN
-from_milliseconds(<from>) AND from_milliseconds(<to>)`` and ``$__interval_ms`` into a duration
-literal such as ``60000ms``; :mod:`dendro.grafana.macros` does the same for tests and docs.
+The plugin's query model (its ``TimestreamQuery`` / backend ``QueryModel``): ``rawQuery`` (Timestream
+SQL with the plugin's macros and dashboard variables), ``format`` (0 table, 1 time series: the
+plugin's ``FormatOptions { Table, TimeSeries }``; with 1 the backend turns a long frame into a wide
+one, which fails on rows not in ascending time), and ``database`` / ``table`` / ``measure``, which
+fill ``$__database`` / ``$__table`` / ``$__measure`` (falling back to the datasource's defaults).
+The backend expands ``$__timeFilter`` into ``time BETWEEN from_milliseconds(<from>) AND
+from_milliseconds(<to>)`` and ``$__interval_ms`` into a duration literal such as ``60000ms``;
+:mod:`dendro.grafana.macros` does the same for tests and docs. The plugin version these facts come
+from is pinned in tests/grafana/test_upstream.py.
 
 Like grafanalib's classes, a target is validated when it is built: an unknown macro, a query
 that is not bounded by the dashboard's time range (Timestream bills every query by the compute
@@ -24,14 +27,15 @@ import attr
 from dendro.alerts.datasources import TIMESTREAM_UID
 
 PLUGIN_TYPE = "grafana-timestream-datasource"
-TIME_SERIES = 0
-TABLE = 1
-FORMATS = (TIME_SERIES, TABLE)
+#: the plugin's format values (``FormatOptions``: Table = 0, TimeSeries = 1)
+TABLE = 0
+TIME_SERIES = 1
+FORMATS = (TABLE, TIME_SERIES)
 
-#: the macros the plugin's backend expands (see its query editor documentation)
+#: the macros the plugin's backend expands (its ``macroFuncs``)
 MACROS = frozenset({
     "$__database", "$__table", "$__measure", "$__timeFilter", "$__timeFrom", "$__timeTo",
-    "$__interval", "$__interval_ms", "$__interval_raw_ms", "$__now_ms", "$__refId",
+    "$__interval", "$__interval_ms", "$__interval_raw_ms", "$__now_ms",
 })
 MACRO_RE = re.compile(r"\$__\w+")
 COLUMN_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -51,7 +55,7 @@ def _check_query(instance: TimestreamTarget, attribute: Any, value: str) -> None
 
 def _check_format(instance: TimestreamTarget, attribute: Any, value: int) -> None:
     if value not in FORMATS:
-        raise ValueError(f"format must be 0 (time series) or 1 (table), got {value!r}")
+        raise ValueError(f"format must be 0 (table) or 1 (time series), got {value!r}")
 
 
 def _names(value: Iterable[str]) -> tuple[str, ...]:
@@ -76,7 +80,7 @@ class TimestreamTarget:
 
     rawQuery: str = attr.ib(validator=_check_query)
     columns: tuple[str, ...] = attr.ib(converter=_names, validator=_check_columns)
-    format: int = attr.ib(default=TIME_SERIES, validator=_check_format)
+    format: int = attr.ib(default=TABLE, validator=_check_format)
     refId: str = attr.ib(default="A", validator=attr.validators.matches_re(r"^[A-Z]$"))
     database: str = "$database"
     table: str = ""

@@ -1,11 +1,37 @@
 """Grafana alerting provisioning: loads, conditions and datasources resolve, uids are stable,
-and one config's output matches the committed golden files."""
+contact points Grafana accepts at startup, and one config's output matches the golden files.
+
+What Grafana does with these files, read (not copied) from its source; Grafana cannot run here:
+
+* grafana/grafana (too large to mirror here; files read by commit from an index of its source, no
+  release tag): pkg/services/provisioning/values/values.go (86d4e43d98a875798ba7ec57849a5f76978c79c8):
+  every StringValue / JSONValue / StringMapValue goes through os.ExpandEnv after splitting at "$$",
+  so an unset $VARIABLE becomes "". pkg/services/provisioning/alerting/contact_point_types.go
+  (6403b8b50ec2ac9ae64e86ad8b3990703088e659): a receiver's `settings` are a JSONValue, mapped with
+  their interpolated Value() and checked by provisioning.ValidateContactPoint while the file is
+  read. pkg/services/provisioning/alerting/provisioner.go (b4241e5b839be965f0d957ee1ad345400bd2989d):
+  Provision returns the first error; provisioning.go's RunInitProvisioners returns it from
+  ProvisionAlerting, before Grafana serves, so Grafana stops. rules_types.go
+  (9ff3317d34d219acd5a597934ac1c31914ba1f50): a rule's `data[].model` and `annotations` are taken
+  raw (a later version, 0085cf867127ce5bf3217356bdd75f7fb04a4da9, expands only ${...} in
+  annotations); its title, labels, group name and folder are interpolated.
+* grafana/alerting at tag v0.0.0-release-12.4.3 (Grafana 12.4.3; commit
+  8832a265bf69026255a855780f31337c47a82f40): notify/receivers.go parseNotifier calls
+  receivers/email/v1 NewConfig ("could not find addresses in settings" when `addresses` is "";
+  the addresses are split at "," ";" and newlines) and receivers/sns/v1 NewConfig (topic_arn must
+  parse with aws-sdk-go's arn.Parse; one of topic_arn, target_arn, phone_number is required).
+* aws/aws-sdk-go aws/arn/arn.go (commit 61adb16929f29ecace687066d6d88df297e48661): Parse wants the
+  prefix "arn:" and six ":"-separated sections.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
 from dendro.alerts import grafana
@@ -17,6 +43,7 @@ from tests.alerts import fixtures
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_ALERTS = {
     "emails": ["ops@example.com"],
+    "sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:dendro-alerts",
     "runbook_url": "https://runbooks.example.com/{rule}",
     "rules": {"nginx": {"error_ratio": {"threshold": 2, "for": "5m"}}},
 }
@@ -29,7 +56,7 @@ def _files(alerts: dict | None = None, pipeline: str = "dendro") -> dict[str, di
 
 def test_rules_load_and_reference_what_exists() -> None:
     files = _files()
-    assert set(files) == {"dendro-alert-rules.yaml", "dendro-notifications.yaml"}
+    assert set(files) == {"dendro-alert-rules.yaml"}  # no address, no topic: no notifications file
     doc = files["dendro-alert-rules.yaml"]
     assert doc["apiVersion"] == 1
     all_rules = [r for g in doc["groups"] for r in g["rules"]]
@@ -72,20 +99,81 @@ def test_threshold_and_template_reach_the_rule() -> None:
     )
 
 
-def test_contact_points_and_policy() -> None:
-    doc = _files()["dendro-notifications.yaml"]
-    (sns,) = doc["contactPoints"]  # aws backend, no emails: only the SNS contact point
+ENV_REFERENCE = re.compile(r"\$(\{[^}]*\}|[A-Za-z0-9_]+|[*#$@!?-])")
+TOPIC = "arn:aws:sns:us-east-1:123456789012:dendro-alerts"
+
+
+def env_references(text: str) -> list[str]:
+    """What Grafana's os.ExpandEnv would replace in a provisioned string ("$$" is a literal "$")."""
+    return [m.group(0) for part in text.split("$$") for m in ENV_REFERENCE.finditer(part)]
+
+
+def _expanded_strings(node: Any, path: str = "") -> list[tuple[str, str]]:
+    """(path, text) of every string Grafana interpolates: all but a rule's data models and annotations."""
+    if isinstance(node, dict):
+        return [pair for key, value in node.items() if key not in ("model", "annotations")
+                for pair in _expanded_strings(value, f"{path}.{key}")]
+    if isinstance(node, list):
+        return [pair for i, value in enumerate(node) for pair in _expanded_strings(value, f"{path}[{i}]")]
+    return [(path, node)] if isinstance(node, str) else []
+
+
+DESTINATIONS = [{}, {"emails": ["ops@example.com"]}, {"sns_topic_arn": TOPIC},
+                {"contact": "email", "emails": ["a@example.com"], "sns_topic_arn": TOPIC}]
+
+
+@pytest.mark.parametrize("alerts", DESTINATIONS)
+def test_nothing_refers_to_the_environment(alerts: dict[str, Any]) -> None:
+    for name, doc in _files(alerts).items():
+        for path, text in _expanded_strings(doc):
+            assert not env_references(text), f"{name}{path}: {text!r} would be expanded by Grafana"
+        for group in doc.get("groups", []):
+            for rule in group["rules"]:
+                assert not any("${" in text for text in rule["annotations"].values()), rule["title"]
+
+
+def test_no_destination_no_contact_point_and_no_policy() -> None:
+    config = fixtures.config({})  # aws backend, contact sns, no topic ARN and no addresses
+    assert grafana.notifications_file("dendro", settings(config), "us-east-1") is None
+
+
+def test_contact_points_carry_what_dendro_yaml_gives() -> None:
+    doc = _files({"sns_topic_arn": TOPIC})["dendro-notifications.yaml"]
+    (sns,) = doc["contactPoints"]
     assert sns["receivers"][0]["type"] == "sns"
-    assert sns["receivers"][0]["settings"]["topic_arn"] == "$DENDRO_SNS_TOPIC_ARN"
+    assert sns["receivers"][0]["settings"] == {"topic_arn": TOPIC, "sigv4": {"region": "us-east-1"}}
     assert doc["policies"][0]["receiver"] == sns["name"]
 
     config = fixtures.config({"contact": "email", "emails": ["a@example.com", "b@example.com"]})
     doc = grafana.notifications_file("dendro", settings(config), "eu-west-1")
+    assert doc is not None
     email = next(c for c in doc["contactPoints"] if c["receivers"][0]["type"] == "email")
     assert email["receivers"][0]["settings"]["addresses"] == "a@example.com;b@example.com"
     assert doc["policies"][0]["receiver"] == email["name"]
     names = {c["name"] for c in doc["contactPoints"]}
     assert len(names) == len(doc["contactPoints"])
+
+
+def test_the_policy_falls_back_to_the_contact_point_that_exists() -> None:
+    doc = _files({"emails": ["ops@example.com"]})["dendro-notifications.yaml"]  # contact: sns, no topic
+    assert [c["name"] for c in doc["contactPoints"]] == ["dendro-email"]
+    assert doc["policies"][0]["receiver"] == "dendro-email"
+
+
+def test_receivers_pass_grafanas_checks() -> None:
+    assert grafana.email_addresses("a@example.com;b@example.com,c@example.com\n") == [
+        "a@example.com", "b@example.com", "c@example.com"]
+    assert grafana.is_arn(TOPIC) and grafana.is_arn("arn:aws:sns:::t")
+    assert not grafana.is_arn("arn:aws:sns:us-east-1:t") and not grafana.is_arn("sns:a:b:c:d:e")
+    for alerts in ({"emails": ["ops@example.com"]}, {"sns_topic_arn": TOPIC}):
+        doc = _files(alerts)["dendro-notifications.yaml"]
+        for point in doc["contactPoints"]:
+            receiver = point["receivers"][0]
+            grafana.check_receiver(receiver["type"], receiver["settings"])
+    with pytest.raises(grafana.ReceiverError, match=r"alerts\.sns_topic_arn"):
+        _files({"sns_topic_arn": "arn:aws:sns:dendro-alerts"})
+    with pytest.raises(grafana.ReceiverError, match="at least one address"):
+        grafana.check_receiver("email", {"addresses": ";"})
 
 
 def test_golden_files() -> None:

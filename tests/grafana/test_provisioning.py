@@ -20,22 +20,16 @@ from dendro.config import from_dict
 from dendro.grafana.build import DashboardError, dashboards, load
 from dendro.grafana.provisioning import tree, write
 from dendro.grafana.selection import all_services
-from dendro.grafana.timestream import TimestreamTarget
+from dendro.grafana.timestream import TIME_SERIES, TimestreamTarget
 from tests.grafana.helpers import boards, panels
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((Path(__file__).with_name("dashboard.schema.json")).read_text(encoding="utf-8"))
 REGENERATE = "dendro grafana build --all-services --out provisioning"
 
-# the keys Grafana documents for provisioning files (administration/provisioning, apiVersion 1)
-DATASOURCE_KEYS = {"name", "type", "uid", "access", "orgId", "url", "user", "database", "basicAuth",
-                   "basicAuthUser", "withCredentials", "isDefault", "jsonData", "secureJsonData", "version",
-                   "editable"}
-PROVIDER_KEYS = {"name", "orgId", "folder", "folderUid", "type", "disableDeletion", "updateIntervalSeconds",
-                 "allowUiUpdates", "options"}
+# the options the dashboard file reader takes (file_reader.go: path, foldersFromFilesStructure);
+# the keys of each file are pinned against Grafana's source in test_upstream.py
 PROVIDER_OPTIONS = {"path", "foldersFromFilesStructure"}
-TIMESTREAM_JSON = {"authType", "defaultRegion", "defaultDatabase", "defaultTable", "defaultMeasure",
-                   "assumeRoleArn", "externalId", "endpoint", "profile"}
 
 
 def provisioned() -> dict[str, str]:
@@ -61,10 +55,8 @@ def test_datasources_file_has_the_documented_keys() -> None:
     content = yaml.safe_load(provisioned()["datasources/dendro.yaml"])
     assert set(content) == {"apiVersion", "datasources"} and content["apiVersion"] == 1
     for source in content["datasources"]:
-        assert set(source) <= DATASOURCE_KEYS
         assert {"name", "type", "uid", "access"} <= set(source)
     timestream = next(d for d in content["datasources"] if d["type"] == "grafana-timestream-datasource")
-    assert set(timestream["jsonData"]) <= TIMESTREAM_JSON
     assert timestream["jsonData"] == {"authType": "default", "defaultRegion": "us-east-1",
                                       "defaultDatabase": "dendro"}
     assert sum(1 for d in content["datasources"] if d.get("isDefault")) == 1
@@ -74,7 +66,7 @@ def test_dashboards_provider_reads_the_json_beside_it() -> None:
     content = yaml.safe_load(provisioned()["dashboards/dendro.yaml"])
     assert set(content) == {"apiVersion", "providers"} and content["apiVersion"] == 1
     (provider,) = content["providers"]
-    assert set(provider) <= PROVIDER_KEYS and set(provider["options"]) <= PROVIDER_OPTIONS
+    assert set(provider["options"]) <= PROVIDER_OPTIONS
     assert provider["type"] == "file"
     assert provider["options"]["path"] == "/etc/grafana/provisioning/dashboards"
 
@@ -182,13 +174,17 @@ def test_timestream_target_is_validated_when_built() -> None:
     assert TimestreamTarget(**good).to_json_data() == {
         "datasource": {"type": "grafana-timestream-datasource", "uid": "dendro-timestream"}, "refId": "A",
         "rawQuery": good["rawQuery"], "format": 0, "database": "$database", "table": "", "measure": "",
-        "hide": False}
+        "hide": False}  # a table by default, as the plugin's query editor
+    series = {**good, "format": TIME_SERIES}
+    assert TimestreamTarget(**series).to_json_data()["format"] == 1
     bad = [
-        ({"format": 2}, "format must be 0"),
+        ({"format": 2}, "format must be 0 (table) or 1 (time series)"),
         ({"rawQuery": "SELECT 1 AS time ORDER BY time"}, "bounded by the dashboard's range"),
         ({"rawQuery": good["rawQuery"] + " AND $__timeGroup"}, "unknown macro"),
-        ({"columns": ("host", "time")}, "returns time first"),
-        ({"rawQuery": 'SELECT time FROM "$__database"."agent" WHERE $__timeFilter'}, "ORDER BY"),
+        ({"rawQuery": good["rawQuery"] + " AND $__refId = 'A'"}, "unknown macro"),
+        ({"format": TIME_SERIES, "columns": ("host", "time")}, "returns time first"),
+        ({"format": TIME_SERIES, "rawQuery": 'SELECT time FROM "$__database"."agent" WHERE $__timeFilter'},
+         "ORDER BY"),
         ({"columns": ()}, "name the columns"),
         ({"refId": ""}, "refId"),
     ]
@@ -220,13 +216,34 @@ def test_cli_build_writes_the_tree_and_removes_stale_dashboards(tmp_path: Path) 
     assert not (out / "dashboards" / "hosts.json").exists() and (out / "dashboards" / "mine.txt").exists()
     written = {p.relative_to(out).as_posix() for p in out.rglob("*.*")}
     assert {"datasources/dendro.yaml", "dashboards/dendro.yaml", "dashboards/red.json",
-            "alerting/shop-alert-rules.yaml", "alerting/shop-notifications.yaml"} <= written
+            "alerting/shop-alert-rules.yaml"} <= written
+    assert "alerting/shop-notifications.yaml" not in written  # no address, no topic: nowhere to send
     sources = yaml.safe_load((out / "datasources" / "dendro.yaml").read_text())["datasources"]
     assert sources[1]["jsonData"]["defaultDatabase"] == "shop"
     assert sources[1]["jsonData"]["defaultRegion"] == "eu-west-1"
     logs = json.loads((out / "dashboards" / "logs.json").read_text())
     database = next(v for v in logs["templating"]["list"] if v["name"] == "database")
     assert database["current"]["value"] == "shop"
+
+
+def test_cli_build_takes_the_alert_destinations(tmp_path: Path) -> None:
+    config = tmp_path / "dendro.yaml"
+    config.write_text("pipeline: shop\nbackend: aws\nservices: [nginx]\n", encoding="utf-8")
+    out = tmp_path / "provisioning"
+    topic = "arn:aws:sns:us-east-1:123456789012:shop-alerts"
+    result = CliRunner().invoke(app, ["grafana", "build", "--config", str(config), "--out", str(out),
+                                      "--sns-topic-arn", topic, "--email", "a@example.com",
+                                      "--email", "b@example.com"])
+    assert result.exit_code == 0, result.output
+    doc = yaml.safe_load((out / "alerting" / "shop-notifications.yaml").read_text())
+    settings = {c["receivers"][0]["type"]: c["receivers"][0]["settings"] for c in doc["contactPoints"]}
+    assert settings["sns"]["topic_arn"] == topic
+    assert settings["email"]["addresses"] == "a@example.com;b@example.com"
+    assert doc["policies"][0]["receiver"] == "shop-sns"  # backend aws: alerts.contact is sns
+
+    bad = CliRunner().invoke(app, ["grafana", "build", "--config", str(config), "--out", str(out),
+                                   "--sns-topic-arn", "arn:sns"])
+    assert bad.exit_code == 1 and "alerts.sns_topic_arn" in bad.output
 
 
 def test_cli_build_without_a_config_says_what_to_do(tmp_path: Path) -> None:
