@@ -7,7 +7,7 @@ dendro.yaml's ``alerts:`` section (every key optional)::
       contact: email                 # Grafana's notification policy: sns (default with the aws
                                      # backend) or email
       emails: [ops@example.com]      # default: aws.emails
-      sns_topic_arn: arn:aws:sns:…   # default: $DENDRO_SNS_TOPIC_ARN, read by Grafana
+      sns_topic_arn: arn:aws:sns:…   # Grafana's sns contact point (none without it)
       rules:
         nginx:
           error_ratio: {threshold: 2, for: 5m}     # percent of requests with a 5xx status
