@@ -15,11 +15,12 @@ from rich.table import Table as RichTable
 from dendro.cli_common import CONFIG_OPTION, console, fail, load_config, print_json, user_errors
 from dendro.config import DEFAULT_PATH, Config
 from dendro.ingest import backfill as backfill_module
-from dendro.ingest.client import RemoteStore, running
+from dendro.ingest.client import running
 from dendro.ingest.up import Up, UpOptions, run_until_stopped
 from dendro.services import get as get_service
 from dendro.store.base import QueryResult
 from dendro.store.factory import open_for_query, open_store
+from dendro.store.remote import RemoteStore
 
 DATA_DIR_OPTION = typer.Option(None, "--data-dir", help="Store directory (default: local.data_dir, .dendro).")
 
@@ -65,7 +66,10 @@ def _close(store: Any) -> None:
 def _writer(config: Config, data_dir: Path) -> tuple[Any, Any]:
     """A function writing a batch through the running server, else into the store itself."""
     server = running(data_dir, config.local.token_env)
-    store: Any = RemoteStore(server, config.database) if server else open_store(config, data_dir=data_dir)
+    if server:
+        store: Any = RemoteStore(server.base_url, server.token, config.database)
+    else:
+        store = open_store(config, data_dir=data_dir)
 
     def write(batch: list[dict[str, Any]]) -> tuple[int, int]:
         result = store.write(batch)

@@ -25,15 +25,14 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
 
-from dendro.store.base import QueryError, QueryResult, Store, StoreError
+from dendro.store import result_json
+from dendro.store.base import QueryError, Store, StoreError
 
 log = logging.getLogger("dendro.ingest")
 
@@ -91,33 +90,6 @@ def gunzip(body: bytes, limit: int) -> bytes:
     if len(data) > limit or inflater.unconsumed_tail:
         raise TooLarge(f"body is over {limit} bytes once decompressed")
     return data
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-def result_json(result: QueryResult) -> bytes:
-    return orjson.dumps(
-        {
-            "columns": [{"name": c.name, "type": c.type} for c in result.columns],
-            "rows": [list(row) for row in result.rows],
-            "truncated": result.truncated,
-            "elapsed_seconds": result.elapsed_seconds,
-        },
-        default=_json_value,
-        option=orjson.OPT_NAIVE_UTC | orjson.OPT_PASSTHROUGH_DATETIME,
-    )
 
 
 class _Summary:
@@ -267,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
         except StoreError as error:
             self._send(HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(error)})
             return
-        self._send(HTTPStatus.OK, result_json(result))
+        self._send(HTTPStatus.OK, result_json.to_json(result))
 
 
 class _Server(ThreadingHTTPServer):

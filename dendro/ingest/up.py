@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dendro.config import Config
-from dendro.ingest.client import SERVER_FILE, announce, post_events
+from dendro.ingest.client import SERVER_FILE, announce
 from dendro.ingest.demo import Demo
 from dendro.ingest.server import IngestServer, IngestSettings
 from dendro.ingest.token import ingest_token
 from dendro.services import catalog
 from dendro.store.base import Store
 from dendro.store.factory import open_store
+from dendro.store.remote import post_events
 
 
 class Component(Protocol):

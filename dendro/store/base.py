@@ -77,3 +77,7 @@ class Store(Protocol):
     def describe(self, table: str) -> list[ResultColumn]:
         """Columns of a table."""
         ...
+
+    def close(self) -> None:
+        """Release what the store holds (a file lock, connections); the store is not used after."""
+        ...

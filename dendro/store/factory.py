@@ -40,10 +40,11 @@ def open_for_query(config: Config, data_dir: Path | None = None) -> Any:
     """A store to read from: the running server's API, or the file read-only."""
     if config.backend == "aws":
         return open_store(config, read_only=True)
-    from dendro.ingest.client import RemoteStore, running
+    from dendro.ingest.client import running
+    from dendro.store.remote import RemoteStore
 
     directory = data_dir or config.data_dir()
     server = running(directory, config.local.token_env)
     if server is not None:
-        return RemoteStore(server, config.database)
+        return RemoteStore(server.base_url, server.token, config.database)
     return LocalStore(store_path(config, directory), config.database, {}, read_only=True)

@@ -126,17 +126,20 @@ class TimestreamStore:
         self.max_inflight = max_inflight
         self.queries = 0
         self.bytes_scanned = 0
+        self._made: list[Any] = []  # the clients this store created, closed by close()
 
     @property
     def query_client(self) -> Any:
         if self._query is None:
             self._query = query_client(self._region, self._endpoint_url)
+            self._made.append(self._query)
         return self._query
 
     @property
     def write_client(self) -> Any:
         if self._write is None:
             self._write = write_client(self._region, self._endpoint_url)
+            self._made.append(self._write)
         return self._write
 
     def query(self, sql: str, *, max_rows: int | None = None) -> QueryResult:
@@ -216,6 +219,14 @@ class TimestreamStore:
             ]
         result = self.query(f"DESCRIBE {table_ref(self.database, table)}")
         return [ResultColumn(str(r[0]), str(r[1])) for r in result.rows]
+
+    def close(self) -> None:
+        """Close the clients this store made (a client passed in is its owner's to close)."""
+        for client in self._made:
+            client.close()
+        self._query = None if any(c is self._query for c in self._made) else self._query
+        self._write = None if any(c is self._write for c in self._made) else self._write
+        self._made.clear()
 
     def write(self, events: Iterable[Mapping[str, Any]]) -> WriteResult:
         """Route events to their tables and write them as the loader does.

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from dendro.alerts.model import AlertConfigError, rules
+from dendro.store import result_json
 from dendro.store.base import QueryError, StoreError
 from dendro.web import alertstate, charts, logs, overview, ranges, results
 from dendro.web.state import console
@@ -91,6 +92,11 @@ def service_charts(name: str) -> Response:
     )
 
 
+def _json(value: Any) -> Any:
+    plain = value is None or isinstance(value, int | float | str | bool)
+    return value if plain else result_json.json_value(value)
+
+
 def _result_json(stored: results.StoredResult, page: int) -> dict[str, Any]:
     rows = stored.result.rows
     pages = max(1, -(-len(rows) // results.PAGE_ROWS))
@@ -99,20 +105,11 @@ def _result_json(stored: results.StoredResult, page: int) -> dict[str, Any]:
     return {
         "id": stored.id,
         "sql": stored.sql,
-        "columns": [{"name": col.name, "type": col.type} for col in stored.result.columns],
-        "rows": [
-            [
-                results.json_value(v) if not isinstance(v, int | float | str | bool) and v is not None else v
-                for v in row
-            ]
-            for row in chunk
-        ],
+        **result_json.head(stored.result),
+        "rows": [[_json(v) for v in row] for row in chunk],
         "page": page,
         "pages": pages,
         "total_rows": len(rows),
-        "truncated": stored.result.truncated,
-        "elapsed_seconds": stored.result.elapsed_seconds,
-        "bytes_scanned": stored.result.bytes_scanned,
         "export": {fmt: url_for("query.export", result_id=stored.id, fmt=fmt) for fmt in results.RENDERERS},
     }
 

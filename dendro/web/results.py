@@ -24,8 +24,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import orjson
-
+from dendro.store import result_json
 from dendro.store.base import QueryResult
 
 #: rows a console query may return (the rest is marked truncated)
@@ -110,32 +109,12 @@ def render_csv(result: QueryResult) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return cell_text(value)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
 def render_json(result: QueryResult) -> Iterator[bytes]:
+    """The result as one JSON object, rows as objects, written a row at a time."""
     names = [c.name for c in result.columns]
-    head = {
-        "columns": [{"name": c.name, "type": c.type} for c in result.columns],
-        "truncated": result.truncated,
-        "elapsed_seconds": result.elapsed_seconds,
-        "bytes_scanned": result.bytes_scanned,
-    }
-    yield orjson.dumps(head)[:-1] + b',"rows":['
+    yield result_json.dumps(result_json.head(result))[:-1] + b',"rows":['
     for i, row in enumerate(result.rows):
-        record = dict(zip(names, row, strict=True))
-        yield (b"," if i else b"") + orjson.dumps(
-            record, default=json_value, option=orjson.OPT_NAIVE_UTC | orjson.OPT_PASSTHROUGH_DATETIME
-        )
+        yield (b"," if i else b"") + result_json.dumps(dict(zip(names, row, strict=True)))
     yield b"]}"
 
 

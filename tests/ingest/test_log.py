@@ -10,8 +10,8 @@ import pytest
 
 from dendro.config import Config
 from dendro.ingest import server
-from dendro.ingest.client import post_events
 from dendro.ingest.up import LOG_FILE, Up, UpOptions
+from dendro.store.remote import post_events
 from tests.support import free_port
 
 GOOD = {"type": "agent", "host": "web-1", "timestamp": "2026-11-26T12:00:00Z", "version": "1", "uptime": 5}

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dendro.ingest.client import RemoteStore
-from dendro.ingest.client import Running as Server
 from dendro.ingest.server import SWITCH_INTERVAL, IngestServer, IngestSettings
 from dendro.store.base import QueryError
 from dendro.store.local import LocalStore
+from dendro.store.remote import RemoteStore
 from tests.ingest.conftest import TOKEN, Running
 from tests.store.conftest import TABLES, access, known_events
 
@@ -94,7 +93,7 @@ def test_healthz_and_query_api_through_remote_store(ingest: Running) -> None:
     with urllib.request.urlopen(f"{ingest.url}/healthz", timeout=5) as response:
         assert response.status == 200
     post(f"{ingest.url}/ingest", ndjson(known_events()))
-    remote = RemoteStore(Server(0, int(ingest.url.rsplit(":", 1)[1]), TOKEN), "dendro")
+    remote = RemoteStore(ingest.url, TOKEN, "dendro")
     result = remote.query('SELECT host, min(time) AS t, count(*) AS n FROM "dendro"."nginx_access"'
                           " GROUP BY host ORDER BY host")
     assert [tuple(r) for r in result.rows] == [

@@ -131,3 +131,24 @@ def test_write_goes_through_the_loader_writer_and_is_idempotent() -> None:
     again = store.write(events)
     assert again.written == {"nginx_access": 2} and fake.rejected_writes == 0
     assert len(fake.records("nginx_access")) == 2
+
+
+class Client:
+    def __init__(self) -> None:
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_close_closes_the_clients_the_store_made_and_only_those(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dendro.store.timestream as module
+
+    made = Client()
+    monkeypatch.setattr(module, "query_client", lambda region, endpoint: made)
+    given = Client()
+    store = TimestreamStore("dendro", TABLES, write=given)
+    assert store.query_client is made
+    store.close()
+    assert made.closed and not given.closed
+    assert store.write_client is given
