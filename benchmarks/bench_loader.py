@@ -30,7 +30,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from dendro.exporter.aggregates import red_map
+from dendro.metrics.aggregates import red_map
 from dendro.pipeline.loader import Loader, Settings
 from dendro.pipeline.notify import rules_by_table
 from dendro.services import all_tables, catalog

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dendro.exporter.aggregates import AggregateBuilder, aggregate_key, red_map, roles
 from dendro.exporter.local_source import LocalSource
 from dendro.exporter.s3_source import S3Source
 from dendro.exporter.state import State
+from dendro.metrics.aggregates import AggregateBuilder, aggregate_key, red_map, roles
 from dendro.services import host, nginx, postgres, tables_of
 from dendro.store.local import LocalStore
 from dendro.store.schema import to_row

@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from dendro.exporter.aggregates import Aggregate, Cell, Histogram
 from dendro.exporter.collector import registry
-from dendro.exporter.names import HTTP_BUCKETS
 from dendro.exporter.state import State
+from dendro.metrics.aggregates import Aggregate, Cell, Histogram
+from dendro.metrics.names import HTTP_BUCKETS
 
 HOSTS = 250
 COMBOS = (("GET", "2xx"), ("GET", "5xx"), ("POST", "2xx"), ("POST", "4xx"))

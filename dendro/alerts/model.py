@@ -34,7 +34,7 @@ from dendro.alerts.defaults import AGENT, default_rules
 from dendro.alerts.durations import DurationError, parse_duration, parse_seconds
 from dendro.alerts.kinds import SEVERITIES, Rule
 from dendro.config import Config, ConfigError
-from dendro.exporter import names
+from dendro.metrics import names
 from dendro.services import BUILTIN
 from dendro.services.base import Service
 

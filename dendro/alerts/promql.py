@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from dendro.alerts.durations import format_duration
 from dendro.alerts.kinds import Rule
-from dendro.exporter import names
+from dendro.metrics import names
 
 RATE = "5m"  # the rate window of every RED recording rule
 

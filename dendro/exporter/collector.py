@@ -18,9 +18,9 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from dendro.exporter import names
-from dendro.exporter.aggregates import Histogram
 from dendro.exporter.state import HostGauges, Snapshot, State
+from dendro.metrics import names
+from dendro.metrics.aggregates import Histogram
 
 FROM_POLL = " (from the exporter's last poll; scrapes never query the store)"
 

@@ -31,8 +31,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dendro.exporter import names
-from dendro.exporter.aggregates import (
+from dendro.exporter.poller import PollResult, UsageRecorder
+from dendro.metrics import names
+from dendro.metrics.aggregates import (
     HOST_METRICS,
     HOST_TAGS,
     Aggregate,
@@ -44,7 +45,7 @@ from dendro.exporter.aggregates import (
     method_label,
     metric_key,
 )
-from dendro.exporter.poller import PollResult, UsageRecorder
+from dendro.metrics.status import status_class
 from dendro.services.base import Table
 from dendro.store.base import QueryResult, Store
 from dendro.store.sql import literal, quote, table_ref
@@ -131,7 +132,7 @@ def cell_from_row(role: TableRole, row: Mapping[str, Any]) -> Cell:
                 events=int(row["events"]), last=epoch(row["last"]))
     if role.kind == "http":
         status = row["s"]
-        code = names.status_class(int(status) if status is not None else None)
+        code = status_class(int(status) if status is not None else None)
         cell.requests[(method_label(row["m"]), code)] += cell.events
     elif role.kind == "db" and role.red is not None:
         level = level_label(row["lvl"])

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from dendro.exporter.aggregates import Aggregate
 from dendro.exporter.state import State
+from dendro.metrics.aggregates import Aggregate
 
 log = logging.getLogger(__name__)
 

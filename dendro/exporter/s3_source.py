@@ -3,7 +3,7 @@
 No Timestream query at all: Timestream bills every query (a 30 s, 4-TCU minimum on newer
 accounts), while a LIST and a few GETs cost a ten-thousandth of a cent. The loader writes one
 aggregate per raw object, keyed by the object's delivery time (see
-:func:`~dendro.exporter.aggregates.aggregate_key`), so keys sort by arrival.
+:func:`~dendro.metrics.aggregates.aggregate_key`), so keys sort by arrival.
 
 Each poll lists keys from ``watermark − LATE_LOOKBACK`` on (one LIST request per 1,000 keys)
 and reads those not read yet whose delivery time is settled (``< now − delay``, which leaves
@@ -23,7 +23,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dendro.exporter.aggregates import (
+from dendro.exporter.poller import PollResult, UsageRecorder
+from dendro.metrics.aggregates import (
     AGGREGATES_PREFIX,
     Aggregate,
     AggregateError,
@@ -31,7 +32,6 @@ from dendro.exporter.aggregates import (
     key_time,
     parse,
 )
-from dendro.exporter.poller import PollResult, UsageRecorder
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from typing import Any
 from prometheus_client import start_http_server
 
 from dendro.config import Config
-from dendro.exporter.aggregates import red_map, roles
 from dendro.exporter.collector import registry
 from dendro.exporter.local_source import LocalSource
 from dendro.exporter.poller import Poller, Source
 from dendro.exporter.s3_source import S3Source
 from dendro.exporter.state import State
+from dendro.metrics.aggregates import red_map, roles
 from dendro.store.base import Store, StoreError
 
 DEFAULT_BIND = "127.0.0.1"

@@ -1,6 +1,6 @@
 """What the exporter exposes, accumulated from the increments each poll brings.
 
-Polls add :class:`~dendro.exporter.aggregates.Aggregate` increments here; scrapes read a
+Polls add :class:`~dendro.metrics.aggregates.Aggregate` increments here; scrapes read a
 consistent :class:`Snapshot` of it. Counters and histograms only grow (a restart starts them at
 zero, which Prometheus reads as a counter reset); host gauges keep the newest value seen, and
 the CPU utilisation ratio comes from the change of ``cpu_seconds_total`` between two samples.
@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from dendro.exporter.aggregates import Aggregate, AggregateError, Cell, Histogram, MetricKey, method_label
+from dendro.metrics.aggregates import Aggregate, AggregateError, Cell, Histogram, MetricKey, method_label
 
 IDLE_MODES = frozenset({"idle"})
 

@@ -13,7 +13,7 @@ lines and SNS messages (:mod:`dendro.pipeline.notify`), and one summary log line
 
 Imports stay small on purpose: standard library, boto3/botocore and the Dendro modules the
 deploy step zips (services base and catalog, store.schema and the Timestream mapping and writer,
-exporter.aggregates, pipeline).
+metrics (names, status classes, aggregates), pipeline).
 Configuration comes from the environment; see docs/loader.md.
 """
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import unquote_plus
 
-from dendro.exporter.aggregates import AggregateBuilder, aggregate_key
+from dendro.metrics.aggregates import AggregateBuilder, aggregate_key
 from dendro.pipeline.notify import AlertCollector, AlertRule, rules_by_table
 from dendro.pipeline.objects import read_records
 from dendro.services.base import Column, Table

@@ -13,13 +13,14 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from dendro.metrics import status
 from dendro.services.base import Red, Service
 from dendro.store.base import Store
 from dendro.web import analysis, queries
 from dendro.web.ranges import Range, epoch
 
 Chart = dict[str, Any]
-CLASS_ORDER = ("2xx", "3xx", "4xx", "5xx", "other")
+CLASS_ORDER = (*status.CLASSES, status.UNKNOWN)
 
 
 def _bin_index(rng: Range) -> tuple[list[int], dict[int, int]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from dendro.metrics import status
 from dendro.services.base import Red
 from dendro.store.sql import literal, quote, table_ref
 
@@ -38,18 +39,10 @@ def table_activity(database: str, tables: Sequence[str]) -> str:
     return " UNION ALL ".join(parts)
 
 
-def status_class(column: str) -> str:
-    col = quote(column)
-    return (
-        f"CASE WHEN {col} >= 500 THEN '5xx' WHEN {col} >= 400 THEN '4xx' WHEN {col} >= 300 THEN '3xx'"
-        f" WHEN {col} >= 200 THEN '2xx' ELSE 'other' END"
-    )
-
-
 def error_condition(red: Red) -> str | None:
     """SQL that is true for an error event of this RED mapping (None: the table has no errors)."""
     if red.status:
-        return f"{quote(red.status)} >= 500"
+        return status.error_sql(quote(red.status))
     if red.level and red.error_levels:
         return f"{quote(red.level)} IN ({', '.join(literal(level) for level in red.error_levels)})"
     return None
@@ -58,7 +51,7 @@ def error_condition(red: Red) -> str | None:
 def class_expression(red: Red) -> str:
     """What the rate chart splits by: the status class, the level, or nothing."""
     if red.status:
-        return status_class(red.status)
+        return status.class_sql(quote(red.status))
     if red.level:
         return f"coalesce({quote(red.level)}, 'none')"
     return "'events'"

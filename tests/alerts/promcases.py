@@ -11,7 +11,7 @@ from typing import Any
 
 from dendro.alerts.kinds import Rule
 from dendro.alerts.promql import query
-from dendro.exporter import names
+from dendro.metrics import names
 from tests.alerts.promtests import (
     HOST,
     PER_MINUTE,

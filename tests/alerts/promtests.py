@@ -21,7 +21,7 @@ from typing import Any
 
 from dendro.alerts import templates
 from dendro.alerts.kinds import Rule
-from dendro.exporter import names
+from dendro.metrics import names
 
 HOST = "web-1"
 PER_MINUTE = 600.0  # requests a minute in HTTP series (10/s)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dendro.exporter.aggregates import TableRole, red_map, roles
+from dendro.metrics.aggregates import TableRole, red_map, roles
 from dendro.services import host, nginx, postgres, tables_of
 from dendro.services.base import Table
 from dendro.store.base import QueryResult, ResultColumn, Store, StoreError, WriteResult

@@ -8,8 +8,10 @@ from hypothesis import strategies as st
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from dendro.exporter import names
-from dendro.exporter.aggregates import (
+from dendro.exporter.collector import registry
+from dendro.exporter.state import State
+from dendro.metrics import names
+from dendro.metrics.aggregates import (
     AggregateBuilder,
     AggregateError,
     aggregate_key,
@@ -18,8 +20,6 @@ from dendro.exporter.aggregates import (
     parse,
     red_map,
 )
-from dendro.exporter.collector import registry
-from dendro.exporter.state import State
 from dendro.store.schema import to_row
 from tests.exporter.helpers import SERVICES, T0, access, metric, pg, tables
 

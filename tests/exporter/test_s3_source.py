@@ -17,12 +17,12 @@ import pytest
 from moto import mock_aws
 
 from dendro.config import from_dict
-from dendro.exporter.aggregates import aggregate_key, red_map
 from dendro.exporter.local_source import LocalSource
 from dendro.exporter.poller import Poller
 from dendro.exporter.s3_source import S3Source
 from dendro.exporter.server import build_source
 from dendro.exporter.state import Snapshot, State
+from dendro.metrics.aggregates import aggregate_key, red_map
 from dendro.pipeline.loader import Loader, Settings
 from dendro.store.timestream_records import apply_common
 from dendro.store.timestream_writer import Backoff

@@ -15,7 +15,7 @@ from urllib.parse import quote_plus
 
 from botocore.exceptions import ClientError
 
-from dendro.exporter.aggregates import red_map
+from dendro.metrics.aggregates import red_map
 from dendro.pipeline.loader import Loader, Settings
 from dendro.pipeline.notify import rules_by_table
 from dendro.services.base import AlertEvent, Column, Red, Service, Table

@@ -19,7 +19,7 @@ import pytest
 from moto import mock_aws
 from moto.timestreamwrite.models import timestreamwrite_backends
 
-from dendro.exporter.aggregates import aggregate_key, parse
+from dendro.metrics.aggregates import aggregate_key, parse
 from dendro.pipeline import loader as loader_module
 from dendro.pipeline.loader import Loader, rejected_key
 from dendro.store.timestream_records import apply_common, object_id

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.stub import Stubber
 
-from dendro.exporter.aggregates import aggregate_key, parse
+from dendro.metrics.aggregates import aggregate_key, parse
 from dendro.pipeline.loader import rejected_key
 from dendro.store.timestream_records import apply_common
 from dendro.store.timestream_writer import Backoff, RecordWriter, WriteFailed

@@ -19,7 +19,7 @@ import yaml
 from dendro.alerts import promql
 from dendro.alerts.model import rules
 from dendro.config import from_dict
-from dendro.exporter import names
+from dendro.metrics import names
 from dendro.store.factory import open_store
 from dendro.web import alertstate
 from dendro.web.alertstate import LocalEvaluator

@@ -16,9 +16,9 @@ from typing import Any
 from dendro.alerts.durations import format_duration
 from dendro.alerts.kinds import KINDS
 from dendro.alerts.promql import P95, REQUESTS, baseline
-from dendro.exporter import names
 from dendro.grafana import panels as p
 from dendro.grafana.selection import current
+from dendro.metrics import names
 
 selection = current()
 grid = p.Grid()

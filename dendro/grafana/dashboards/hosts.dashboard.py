@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dendro.exporter import names
 from dendro.grafana import panels as p
 from dendro.grafana.selection import current
+from dendro.metrics import names
 
 selection = current()
 grid = p.Grid()

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from dendro.alerts.datasources import TIMESTREAM_UID
-from dendro.exporter import names
 from dendro.grafana import panels as p
 from dendro.grafana.selection import current
 from dendro.grafana.timestream import TABLE, TIME_SERIES, TimestreamTarget
+from dendro.metrics import names
 from dendro.services.base import Table
 
 selection = current()

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from dendro.alerts.datasources import TIMESTREAM_UID
-from dendro.exporter import names
 from dendro.grafana import panels as p
 from dendro.grafana.selection import current
 from dendro.grafana.timestream import TABLE, TimestreamTarget
+from dendro.metrics import names
 
 selection = current()
 grid = p.Grid()

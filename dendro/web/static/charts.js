@@ -6,7 +6,7 @@
   var status = document.getElementById("status");
   if (!root) { return; }
   var COLORS = ["#2f6fdf", "#2a9d5c", "#e0a100", "#d1495b", "#7b5ea7", "#00a3a3", "#8c6d31", "#555555"];
-  var CLASS_COLORS = {"2xx": "#2a9d5c", "3xx": "#2f6fdf", "4xx": "#e0a100", "5xx": "#d1495b", "total": "#333333"};
+  var CLASS_COLORS = {"1xx": "#7b5ea7", "2xx": "#2a9d5c", "3xx": "#2f6fdf", "4xx": "#e0a100", "5xx": "#d1495b", "total": "#333333"};
   var plots = [];
   var timer = null;
 

@@ -47,10 +47,3 @@ S3_REQUESTS = "dendro_s3_requests_total"
 #: histogram buckets (seconds) for web latencies and statement durations
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 DB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0)
-
-
-def status_class(status: int | None) -> str:
-    """``code`` label of an HTTP status: 2xx, 4xx, 5xx…; ``unknown`` when absent or odd."""
-    if status is None or not 100 <= status <= 599:
-        return "unknown"
-    return f"{status // 100}xx"

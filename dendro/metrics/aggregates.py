@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from dendro.exporter import names
+from dendro.metrics import names
+from dendro.metrics.status import status_class
 from dendro.services.base import Red, Table
 
 FORMAT_VERSION = 1
@@ -395,7 +396,7 @@ class AggregateBuilder:
     @staticmethod
     def _add_http(cell: Cell, red: Red, row: Mapping[str, Any], sign: int) -> None:
         status = _number(row.get(red.status)) if red.status else None
-        code = names.status_class(int(status) if status is not None else None)
+        code = status_class(int(status) if status is not None else None)
         label = (method_label(row.get(red.method or "method")), code)
         cell.requests[label] += sign
         if cell.requests[label] <= 0:

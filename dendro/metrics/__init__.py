@@ -1,0 +1,1 @@
+"""What Dendro measures, for whoever writes or reads it: metric names, status classes, RED aggregates."""
