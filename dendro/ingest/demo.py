@@ -186,7 +186,7 @@ def tick_events(
         events += heartbeats({h for s in services for h in _hosts_of(s)}, now, float(tick))
     for service in services:
         hosts = _hosts_of(service)
-        for source in service.sources:
+        for source in service.active_sources(service.defaults()):
             parser = service.parser(source.parser)
             table = _table_of(parser)
             for host in hosts:

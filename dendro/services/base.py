@@ -24,7 +24,7 @@ Conventions every VRL program follows (so that Vector and vrl-python give the sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -152,7 +152,9 @@ class Source:
     ``nginx_metrics``, ``apache_metrics``). ``id`` is the stable component id (Vector keeps
     checkpoints per id, so it never changes). ``options`` holds Vector options; a string value
     of the form ``"{setting}"`` is filled from the service's settings in dendro.yaml.
-    ``parser`` names the :class:`Parser` that turns its events into Dendro events.
+    ``parser`` names the :class:`Parser` that turns its events into Dendro events. ``when``
+    ``(setting, value)``: the source runs only while that setting has that value (a service that
+    reads the same logs from one of two places, e.g. syslog from a file or from the journal).
     """
 
     id: str
@@ -160,6 +162,11 @@ class Source:
     parser: str
     options: Mapping[str, Any] = field(default_factory=dict)
     multiline: Multiline | None = None
+    when: tuple[str, str] | None = None
+
+    def active(self, settings: Mapping[str, Any]) -> bool:
+        """Whether a node with these service settings runs this source."""
+        return self.when is None or settings.get(self.when[0]) == self.when[1]
 
 
 #: ``max_line_bytes`` of the file sources of database statement logs. Vector's file source
@@ -240,7 +247,24 @@ class Setting:
     key: str
     prompt: str
     default: Any
-    kind: Literal["str", "path", "url", "list", "int"] = "str"
+    kind: Literal["str", "path", "url", "list", "int", "choice"] = "str"
+    choices: tuple[str, ...] = ()  # kind "choice": the values allowed
+    #: the default for the node ``dendro configure`` runs on, when it can tell (e.g. whether a
+    #: log file exists), given the service's settings known so far; ``default`` stays the value
+    #: of a node nobody asked
+    detect: Callable[[Mapping[str, Any]], Any] | None = None
+    #: ``(setting, value)``: asked only when that setting of the service has that value
+    when: tuple[str, str] | None = None
+
+    def check(self, service: str, value: Any) -> None:
+        """Raise ValueError naming the key when ``value`` is not one of the choices."""
+        if self.kind == "choice" and value not in self.choices:
+            allowed = " or ".join(self.choices)
+            raise ValueError(f"services.{service}.{self.key}: expected {allowed}, got {value!r}")
+
+    def suggested(self, known: Mapping[str, Any] | None = None) -> Any:
+        """The default ``dendro configure`` offers on this node."""
+        return self.detect(known or {}) if self.detect is not None else self.default
 
 
 @dataclass(frozen=True)
@@ -272,3 +296,10 @@ class Service:
 
     def defaults(self) -> dict[str, Any]:
         return {s.key: s.default for s in self.settings}
+
+    def active_sources(self, settings: Mapping[str, Any]) -> tuple[Source, ...]:
+        """The sources a node with these settings runs (raises ValueError on a bad choice)."""
+        for setting in self.settings:
+            if setting.key in settings:
+                setting.check(self.name, settings[setting.key])
+        return tuple(source for source in self.sources if source.active(settings))

@@ -15,11 +15,29 @@ Times without a zone are read in the remap transform's time zone (Vector's globa
 the node's local time by default; vrl-python's runner uses UTC). ``host`` is always the node that
 shipped the line; the host name written in the line is kept in ``hostname``. Records whose
 continuation lines are indented (macOS, some daemons) are joined by the source's multiline rule.
+
+Hosts whose syslog lives only in the systemd journal (Debian 12 installs no rsyslog, so there is
+no /var/log/syslog) read it with Vector's ``journald`` source instead (setting ``source:
+journald``; ``dendro configure`` picks it when /var/log/syslog is absent). Vector runs
+``journalctl --follow --all --show-cursor --output=json`` and, in its default (legacy) log
+namespace, makes each entry an event of the journal's fields, all strings, with ``MESSAGE``
+moved to ``message`` and ``_HOSTNAME`` to ``host`` (vectordotdev/vector src/sources/journald.rs,
+``create_log_event_from_record`` and ``enrich_log_event``). The journald program maps them to the
+same ``syslog`` table: time from ``_SOURCE_REALTIME_TIMESTAMP`` (else ``__REALTIME_TIMESTAMP``,
+the order Vector uses; microseconds since the epoch), ``hostname`` from ``_HOSTNAME``,
+``program`` from ``SYSLOG_IDENTIFIER`` (else ``_COMM``), ``pid`` from ``SYSLOG_PID`` (else
+``_PID``), ``severity`` from ``PRIORITY`` and ``facility`` from ``SYSLOG_FACILITY`` (the names
+``parse_syslog`` gives), and ``host`` is the node (``get_hostname``), as for the file.
 """
 
 from __future__ import annotations
 
+import glob
+import socket
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from dendro.services.base import (
     AlertEvent,
@@ -29,6 +47,7 @@ from dendro.services.base import (
     Sample,
     Service,
     Setting,
+    Source,
     Table,
     log_file,
 )
@@ -189,45 +208,198 @@ SAMPLES = (
     Sample(message="", expected=None, note="empty line: parse_error"),
 )
 
+#: a journal entry as Vector's journald source emits it (legacy log namespace) → a syslog event
+JOURNALD_VRL = r"""
+text = string!(.message)
+stamp = string(."_SOURCE_REALTIME_TIMESTAMP") ?? string!(."__REALTIME_TIMESTAMP")
+ts = from_unix_timestamp!(to_int!(stamp), unit: "microseconds")
+node = get_hostname() ?? ""
+if node == "" { node = string(.host) ?? "unknown" }
+event = {
+  "type": "syslog",
+  "host": node,
+  "timestamp": format_timestamp!(ts, "%Y-%m-%dT%H:%M:%S%.6fZ", timezone: "UTC"),
+  "hostname": string(.host) ?? null,
+  "program": string(.SYSLOG_IDENTIFIER) ?? string(."_COMM") ?? null,
+  "message": text
+}
+# journal fields are strings; to_int(null) would be 0, so a missing field is tested first
+pid = string(.SYSLOG_PID) ?? string(."_PID") ?? null
+if pid != null { event.pid = to_int(pid) ?? null }
+priority = string(.PRIORITY) ?? null
+if priority != null { event.severity = to_syslog_level(to_int(priority) ?? -1) ?? null }
+facility = string(.SYSLOG_FACILITY) ?? null
+if facility != null { event.facility = to_syslog_facility(to_int(facility) ?? -1) ?? null }
+. = compact(event, nullish: false, string: false)
+"""
+
+#: the node's name as VRL's ``get_hostname`` gives it where the samples run (``dendro check``,
+#: the tests): the journald program's ``host``
+_NODE = socket.gethostname()
+
+#: journal entries recorded from systemd 252's journald (``journalctl --all --output=json``, the
+#: fields Vector reads; machine and boot ids left out) as Vector's journald source hands them on
+JOURNALD_SAMPLES = (
+    Sample(
+        input={
+            "message": "Accepted publickey for deploy from 10.0.0.5 port 50022 ssh2",
+            "host": "web-1",
+            "timestamp": "2026-12-04T16:26:43.832180Z",
+            "source_type": "journald",
+            "PRIORITY": "6",
+            "SYSLOG_FACILITY": "4",
+            "SYSLOG_IDENTIFIER": "sshd",
+            "SYSLOG_PID": "20721",
+            "SYSLOG_TIMESTAMP": "Dec  4 16:26:43 ",
+            "_COMM": "logger",
+            "_PID": "20721",
+            "_TRANSPORT": "syslog",
+            "_SOURCE_REALTIME_TIMESTAMP": "1796401603832180",
+            "__REALTIME_TIMESTAMP": "1796401603832207",
+            "__MONOTONIC_TIMESTAMP": "3437001245",
+        },
+        expected={
+            "type": "syslog",
+            "host": _NODE,
+            "timestamp": "2026-12-04T16:26:43.832180Z",
+            "hostname": "web-1",
+            "program": "sshd",
+            "pid": 20721,
+            "severity": "info",
+            "facility": "auth",
+            "message": "Accepted publickey for deploy from 10.0.0.5 port 50022 ssh2",
+        },
+        note="a syslog(3) message in the journal (no rsyslog): SYSLOG_* fields",
+    ),
+    Sample(
+        input={
+            "message": "first line\nsecond line",
+            "host": "web-1",
+            "timestamp": "2026-12-04T16:26:43.934575Z",
+            "source_type": "journald",
+            "PRIORITY": "3",
+            "SYSLOG_IDENTIFIER": "app",
+            "_COMM": "python3",
+            "_PID": "20723",
+            "_TRANSPORT": "journal",
+            "_SOURCE_REALTIME_TIMESTAMP": "1796401603934575",
+            "__REALTIME_TIMESTAMP": "1796401603939368",
+        },
+        expected={
+            "type": "syslog",
+            "host": _NODE,
+            "timestamp": "2026-12-04T16:26:43.934575Z",
+            "hostname": "web-1",
+            "program": "app",
+            "pid": 20723,
+            "severity": "err",
+            "message": "first line\nsecond line",
+        },
+        note="native journal entry: pid from _PID, no facility, a message of two lines kept whole",
+    ),
+    Sample(
+        input={
+            "message": "Out of memory: Killed process 4242 (java)",
+            "host": "web-1",
+            "source_type": "journald",
+            "PRIORITY": "2",
+            "SYSLOG_FACILITY": "0",
+            "SYSLOG_IDENTIFIER": "kernel",
+            "_TRANSPORT": "kernel",
+            "__REALTIME_TIMESTAMP": "1796401603835342",
+        },
+        expected={
+            "type": "syslog",
+            "host": _NODE,
+            "timestamp": "2026-12-04T16:26:43.835342Z",
+            "hostname": "web-1",
+            "program": "kernel",
+            "severity": "crit",
+            "facility": "kern",
+            "message": "Out of memory: Killed process 4242 (java)",
+        },
+        note="kernel entry: no _SOURCE_REALTIME_TIMESTAMP (the journal's receive time), no pid",
+    ),
+    Sample(
+        input={"host": "web-1", "source_type": "journald", "__REALTIME_TIMESTAMP": "1796401603835342"},
+        expected=None,
+        note="an entry without MESSAGE: parse_error",
+    ),
+)
+
 SYSLOG_TABLE = Table(
     name="syslog",
-    description="System log lines (rsyslog, RFC 3164 and RFC 5424).",
+    description="System log lines (rsyslog, RFC 3164 and RFC 5424, or the systemd journal).",
     columns=(
         Column("host", "VARCHAR", dimension=True, description="the node that shipped the line"),
         Column("hostname", "VARCHAR", dimension=True, description="the host name written in the line"),
         Column("program", "VARCHAR", dimension=True),
         Column("pid", "BIGINT"),
-        Column("severity", "VARCHAR", dimension=True, description="RFC 5424 lines only"),
-        Column("facility", "VARCHAR", dimension=True, description="RFC 5424 lines only"),
+        Column("severity", "VARCHAR", dimension=True, description="RFC 5424 lines and the journal"),
+        Column("facility", "VARCHAR", dimension=True, description="RFC 5424 lines and the journal"),
         Column("message", "VARCHAR"),
     ),
 )
+
+#: where Debian's rsyslog writes; without it the node's syslog is in the journal only
+RSYSLOG_FILE = "/var/log/syslog"
+
+
+def detect_source(known: Mapping[str, Any]) -> str:
+    """``file`` when a syslog file to follow exists on this node (the configured ``paths``, else
+    rsyslog's), ``journald`` otherwise."""
+    paths = known.get("paths") or [RSYSLOG_FILE]
+    return "file" if any(glob.glob(str(path)) for path in paths) else "journald"
+
 
 SERVICE = Service(
     name="syslog",
     title="Syslog",
     sources=(
-        log_file(
-            "syslog_logs",
-            "syslog",
-            "paths",
-            # continuation lines of a record are indented (macOS daemons, stack dumps)
-            multiline=Multiline(
-                start_pattern=r"^\S",
-                condition_pattern=r"^\s",
-                mode="continue_through",
-                timeout_ms=1000,
+        replace(
+            log_file(
+                "syslog_logs",
+                "syslog",
+                "paths",
+                # continuation lines of a record are indented (macOS daemons, stack dumps)
+                multiline=Multiline(
+                    start_pattern=r"^\S",
+                    condition_pattern=r"^\s",
+                    mode="continue_through",
+                    timeout_ms=1000,
+                ),
             ),
+            when=("source", "file"),
+        ),
+        Source(
+            id="syslog_journald",
+            kind="journald",
+            parser="syslog_journald",
+            # like read_from: end: only new entries at the first start, then from the checkpoint
+            options={"since_now": True},
+            when=("source", "journald"),
         ),
     ),
-    parsers=(Parser(id="syslog", vrl=SYSLOG_VRL, samples=SAMPLES),),
+    parsers=(
+        Parser(id="syslog", vrl=SYSLOG_VRL, samples=SAMPLES),
+        Parser(id="syslog_journald", vrl=JOURNALD_VRL, samples=JOURNALD_SAMPLES),
+    ),
     tables=(SYSLOG_TABLE,),
     settings=(
+        Setting(
+            key="source",
+            prompt="Read syslog from (file: rsyslog's files; journald: the systemd journal)",
+            default="file",
+            kind="choice",
+            choices=("file", "journald"),
+            detect=detect_source,
+        ),
         Setting(
             key="paths",
             prompt="Syslog files to follow",
             default=["/var/log/syslog"],
             kind="list",
+            when=("source", "file"),
         ),
     ),
     alert_events=(

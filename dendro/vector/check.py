@@ -165,7 +165,16 @@ def catalog_sample_rows(services: list[Service]) -> list[Row]:
     return rows
 
 
-def _user_parser(services: list[Service], item: Mapping[str, Any], key: str) -> tuple[Service, Parser]:
+def _log_parsers(config: Config, service: Service) -> list[Parser]:
+    """The parsers of the log sources this node runs (syslog: the file's or the journal's)."""
+    ids = [source.parser for source in render.active_sources(config, service)]
+    parsers = [service.parser(i) for i in dict.fromkeys(ids)] or list(service.parsers)
+    return [p for p in parsers if not p.metrics] or parsers
+
+
+def _user_parser(
+    config: Config, services: list[Service], item: Mapping[str, Any], key: str
+) -> tuple[Service, Parser]:
     if "parser" in item:
         for service in services:
             for parser in service.parsers:
@@ -180,7 +189,7 @@ def _user_parser(services: list[Service], item: Mapping[str, Any], key: str) -> 
         known = ", ".join(s.name for s in services)
         raise ConfigError(f"{key}.service: {name!r} is not configured in dendro.yaml (configured: {known})")
     service = matches[0]
-    log_parsers = [p for p in service.parsers if not p.metrics] or list(service.parsers)
+    log_parsers = _log_parsers(config, service)
     if len(log_parsers) != 1:
         names = ", ".join(p.id for p in log_parsers)
         raise ConfigError(f"{key}: service {name} has several parsers ({names}); name one with parser:")
@@ -223,7 +232,7 @@ def load_user_samples(config: Config) -> list[dict[str, Any]]:
 def user_sample_rows(config: Config, services: list[Service]) -> list[Row]:
     rows = []
     for i, item in enumerate(load_user_samples(config)):
-        service, parser = _user_parser(services, item, f"samples_file[{i}]")
+        service, parser = _user_parser(config, services, item, f"samples_file[{i}]")
         event = {"message": item.get("message", ""), "host": item.get("host", "web-1")}
         got = runner.run_events(parser, event, source=_source_of(service, parser))
         label = f"{config.samples_file}[{i}] {parser.id}"

@@ -15,7 +15,7 @@ import yaml
 
 from dendro import config as config_module
 from dendro.config import Config, ConfigError
-from dendro.services import BUILTIN
+from dendro.services import BUILTIN, catalog
 from dendro.services.base import Service
 from dendro.vector import render
 
@@ -69,13 +69,23 @@ def _mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
+def _detected(service: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` plus those this node's files decide when nobody set them (syslog from the
+    journal when no syslog file exists), written into dendro.yaml so the choice shows and stays."""
+    result = dict(settings)
+    for setting in catalog()[service].settings:
+        if setting.detect is not None and setting.key not in result:
+            result[setting.key] = setting.suggested(result)
+    return result
+
+
 def build_config(answers: Answers, config_path: Path) -> Config:
     """The validated Config of these answers, merged into the existing file at ``config_path``."""
     raw = _existing(config_path)
     old_services = _mapping(raw.get("services"))
     services = {}
     for name, settings in answers.services.items():
-        services[name] = {**_mapping(old_services.get(name)), **settings}
+        services[name] = _detected(name, {**_mapping(old_services.get(name)), **settings})
     raw["services"] = services
     raw["custom"] = answers.custom
     raw["backend"] = answers.backend

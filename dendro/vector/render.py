@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 
 import yaml
 
-from dendro.config import Config
+from dendro.config import Config, ConfigError
 from dendro.services.base import TIMESTAMP_FORMAT, Service, Source
 from dendro.services.internal import AGENT_MERGE, AGENT_METRICS, AGENT_VRL
 
@@ -103,10 +103,18 @@ def _fill(value: Any, settings: dict[str, Any]) -> Any:
     return value
 
 
-def _service_settings(config: Config, service: Service) -> dict[str, Any]:
+def service_settings(config: Config, service: Service) -> dict[str, Any]:
     if service.name in config.services:  # a built-in service (custom apps have no settings)
         return config.settings(service.name)
     return service.defaults()
+
+
+def active_sources(config: Config, service: Service) -> tuple[Source, ...]:
+    """The service's sources this node runs; ConfigError names a setting with a bad choice."""
+    try:
+        return service.active_sources(service_settings(config, service))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def source_component(source: Source, settings: dict[str, Any]) -> dict[str, Any] | None:
@@ -229,8 +237,8 @@ def render(config: Config, data_dir: str = DEFAULT_DATA_DIR) -> dict[str, Any]:
     transforms: dict[str, Any] = {}
     parsed: list[str] = []
     for service in config.enabled_services():
-        settings = _service_settings(config, service)
-        for source in service.sources:
+        settings = service_settings(config, service)
+        for source in active_sources(config, service):
             component = source_component(source, settings)
             if component is None:
                 continue

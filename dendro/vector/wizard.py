@@ -31,15 +31,25 @@ def _ask(question: Any) -> Any:
 
 def _setting(service: str, setting: Setting) -> Any:
     prompt = f"{service}: {setting.prompt}"
+    default = setting.suggested()
+    if setting.kind == "choice":
+        return _ask(questionary.select(prompt, choices=list(setting.choices), default=default))
     if setting.kind == "list":
-        text = _ask(questionary.text(prompt + " (comma-separated)", default=", ".join(setting.default)))
+        text = _ask(questionary.text(prompt + " (comma-separated)", default=", ".join(default)))
         return [item.strip() for item in text.split(",") if item.strip()]
     if setting.kind == "int":
-        text = _ask(
-            questionary.text(prompt, default=str(setting.default), validate=lambda t: t.strip().isdigit())
-        )
+        text = _ask(questionary.text(prompt, default=str(default), validate=lambda t: t.strip().isdigit()))
         return int(text)
-    return _ask(questionary.text(prompt, default=str(setting.default)))
+    return _ask(questionary.text(prompt, default=str(default)))
+
+
+def _settings(name: str, settings: tuple[Setting, ...]) -> dict[str, Any]:
+    """A service's follow-up questions; a setting that only matters for another choice is skipped."""
+    answers: dict[str, Any] = {}
+    for setting in settings:
+        if setting.when is None or answers.get(setting.when[0]) == setting.when[1]:
+            answers[setting.key] = _setting(name, setting)
+    return answers
 
 
 def _custom_apps() -> list[dict[str, str]]:
@@ -71,7 +81,7 @@ def ask() -> Answers:
         if name == CUSTOM:
             answers.custom = _custom_apps()
             continue
-        answers.services[name] = {s.key: _setting(name, s) for s in services[name].settings}
+        answers.services[name] = _settings(name, services[name].settings)
     answers.backend = _ask(questionary.select("Backend", choices=["local", "aws"], default="local"))
     if answers.backend == "local":
         answers.ingest_url = _ask(questionary.text("Ingest URL:", default=LocalBackend().url))

@@ -80,7 +80,8 @@ def test_configure_keeps_what_it_does_not_ask(tmp_path: Path) -> None:
     result = _invoke("configure", "--yes", "--service", "syslog", "--service", "host")
     assert result.exit_code == 0, result.output
     config = yaml.safe_load((tmp_path / "dendro.yaml").read_text())
-    assert config["services"]["syslog"] == {"paths": ["/var/log/messages"]}
+    # configure writes where syslog comes from (the file it follows exists: conftest)
+    assert config["services"]["syslog"] == {"paths": ["/var/log/messages"], "source": "file"}
     assert config["exporter"]["port"] == 9999
 
 

@@ -43,7 +43,6 @@ def test_firehose_resends_a_partly_refused_batch() -> None:
     assert sink["acknowledgements"] == {"enabled": True}
 
 
-
 def _merged(events: list[dict[str, Any]], strategies: dict[str, str]) -> dict[str, Any]:
     """What Vector's reduce makes of ``events`` with these strategies.
 

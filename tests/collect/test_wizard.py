@@ -36,6 +36,7 @@ def test_wizard_asks_each_setting_then_the_backend(monkeypatch: pytest.MonkeyPat
         monkeypatch,
         [
             ["syslog", "host", "custom"],
+            "file",  # syslog source
             "/var/log/syslog, /var/log/auth.log",  # syslog paths
             "cpu, memory",  # host collectors
             "30",  # scrape interval
@@ -52,7 +53,7 @@ def test_wizard_asks_each_setting_then_the_backend(monkeypatch: pytest.MonkeyPat
     answers = wizard.ask()
     assert any("Syslog files" in p for p in prompts)
     assert answers.services == {
-        "syslog": {"paths": ["/var/log/syslog", "/var/log/auth.log"]},
+        "syslog": {"source": "file", "paths": ["/var/log/syslog", "/var/log/auth.log"]},
         "host": {"collectors": ["cpu", "memory"], "scrape_interval_secs": 30},
     }
     regex = r"^(?P<level>\w+) (?P<message>.*)$"
@@ -72,3 +73,17 @@ def test_wizard_ctrl_c_and_empty_choice(monkeypatch: pytest.MonkeyPatch) -> None
     _script(monkeypatch, [[]])
     with pytest.raises(ConfigError, match="nothing selected"):
         wizard.ask()
+
+
+def test_wizard_reading_the_journal_asks_no_file_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    prompts = _script(monkeypatch, [["syslog"], "journald", "local", "http://10.0.0.9:9880/ingest"])
+    answers = wizard.ask()
+    assert answers.services == {"syslog": {"source": "journald"}}
+    assert not any("Syslog files" in p for p in prompts)
+    config = configure.build_config(answers, tmp_path / "dendro.yaml")
+    configure.write(config, tmp_path / "dendro.yaml", tmp_path / "vector.yaml")
+    sources = yaml.safe_load((tmp_path / "vector.yaml").read_text())["sources"]
+    assert sources["syslog_journald"] == {"type": "journald", "since_now": True}
+    assert "syslog_logs" not in sources
