@@ -30,9 +30,9 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
+from dendro.alerts.notify import rules_by_table
 from dendro.metrics.aggregates import red_map
 from dendro.pipeline.loader import Loader, Settings
-from dendro.pipeline.notify import rules_by_table
 from dendro.services import all_tables, catalog
 from dendro.store.schema import to_row
 from dendro.store.timestream_records import TableLayout, common_attributes, to_record

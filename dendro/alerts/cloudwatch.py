@@ -2,7 +2,7 @@
 
 The loader logs one JSON line per alert kind and host for each object it loads, with the number
 of events folded into it (``{"dendro": "alert", "alert": "nginx_5xx", "host": …, "count": 3}``;
-dendro.pipeline.notify owns that shape and the filter pattern matching it). For every enabled
+dendro.alerts.notify owns that shape and the filter pattern matching it). For every enabled
 rule with the ``cloudwatch`` target, a metric filter on the loader's log group sums ``count``
 into ``Dendro/<pipeline>`` and an alarm fires when the sum over the rule's window exceeds its
 threshold for ``for`` (in whole windows), notifying the pipeline's SNS topic.
@@ -18,11 +18,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dendro.alerts import templates
+from dendro.alerts import notify, templates
 from dendro.alerts.kinds import Rule
 from dendro.alerts.model import rules as all_rules
 from dendro.config import Config
-from dendro.pipeline import notify
 
 #: what must exist before :func:`calls` run: the loader's log group, then the SNS topic
 REQUIRES = ("log_group", "sns_topic")

@@ -9,7 +9,7 @@ record ends in Timestream or in ``rejected/`` in the bucket (one JSON line: raw 
 reason); each object also gets a RED aggregate under ``aggregates/`` for the exporter, of the
 rows Timestream stored (a record it rejects is taken back out), with the count of its
 ``rejected/`` lines per table (``unknown`` where none applies), alert
-lines and SNS messages (:mod:`dendro.pipeline.notify`), and one summary log line.
+lines and SNS messages (:mod:`dendro.alerts.notify`), and one summary log line.
 
 Imports stay small on purpose: standard library, boto3/botocore and the Dendro modules the
 deploy step zips (services base and catalog, store.schema and the Timestream mapping and writer,
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import unquote_plus
 
+from dendro.alerts.notify import AlertCollector, AlertRule, rules_by_table
 from dendro.metrics.aggregates import AggregateBuilder, aggregate_key
-from dendro.pipeline.notify import AlertCollector, AlertRule, rules_by_table
 from dendro.pipeline.objects import read_records
 from dendro.services.base import Column, Table
 from dendro.store.schema import Rejected, table_for, to_row

@@ -13,9 +13,8 @@ import pytest
 from botocore.validate import ParamValidator
 from moto import mock_aws
 
-from dendro.alerts import cloudwatch
+from dendro.alerts import cloudwatch, notify
 from dendro.alerts.model import rules
-from dendro.pipeline import notify
 from tests.alerts import fixtures
 
 REGION = "us-east-1"

@@ -15,9 +15,9 @@ from urllib.parse import quote_plus
 
 from botocore.exceptions import ClientError
 
+from dendro.alerts.notify import rules_by_table
 from dendro.metrics.aggregates import red_map
 from dendro.pipeline.loader import Loader, Settings
-from dendro.pipeline.notify import rules_by_table
 from dendro.services.base import AlertEvent, Column, Red, Service, Table
 from dendro.services.internal import INTERNAL_TABLES
 from dendro.store.timestream_records import apply_common

@@ -1,5 +1,9 @@
 """Alert events seen by the loader: structured log lines and SNS messages.
 
+This is the AWS pipeline's evaluator of the catalog's alert events; it sits with the alert
+model because :mod:`dendro.alerts.cloudwatch` filters the log lines it writes, and the loader
+(:mod:`dendro.pipeline.loader`) runs it. Standard library only: it is zipped into the Lambda.
+
 The catalog declares which single events deserve an alert (an HTTP 5xx, a postgres FATAL…,
 see :class:`dendro.services.base.AlertEvent`). For each loaded object the loader folds the
 matching events per alert kind:
