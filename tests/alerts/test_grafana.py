@@ -22,6 +22,14 @@ What Grafana does with these files, read (not copied) from its source; Grafana c
   parse with aws-sdk-go's arn.Parse; one of topic_arn, target_arn, phone_number is required).
 * aws/aws-sdk-go aws/arn/arn.go (commit 61adb16929f29ecace687066d6d88df297e48661): Parse wants the
   prefix "arn:" and six ":"-separated sections.
+* The fields Grafana reads: grafana/grafana pkg/services/provisioning/alerting/types.go
+  (ab5fab95370346832e97830fc120a914b345da36, AlertingFileV1), rules_types.go (9ff3317d…, groups,
+  AlertRuleV1, QueryV1), contact_point_types.go (6403b8b5…, ContactPointV1, ReceiverV1),
+  notification_policy_types.go (a5ee139b671c624e985777753da04be4f3bc1eb9: orgId plus an inline
+  definitions.Route: receiver, group_by, matchers, object_matchers, mute_time_intervals,
+  active_time_intervals, continue, routes, group_wait, group_interval, repeat_interval),
+  pkg/services/ngalert/models NoDataStateFromString / ErrStateFromString (Alerting, NoData / Error,
+  OK, KeepLast); durations go through prometheus/common's model.ParseDuration.
 """
 
 from __future__ import annotations
@@ -174,6 +182,46 @@ def test_receivers_pass_grafanas_checks() -> None:
         _files({"sns_topic_arn": "arn:aws:sns:dendro-alerts"})
     with pytest.raises(grafana.ReceiverError, match="at least one address"):
         grafana.check_receiver("email", {"addresses": ";"})
+
+
+FILE_KEYS = {"apiVersion", "groups", "deleteRules", "contactPoints", "deleteContactPoints", "policies",
+             "resetPolicies", "muteTimes", "deleteMuteTimes", "templates", "deleteTemplates"}
+GROUP_KEYS = {"orgId", "name", "folder", "interval", "rules"}
+RULE_KEYS = {"uid", "title", "condition", "data", "dasboardUid", "dashboardUid", "panelId", "noDataState",
+             "execErrState", "for", "keepFiringFor", "missing_series_evals_to_resolve", "annotations",
+             "labels", "isPaused", "notification_settings", "record"}
+QUERY_KEYS = {"refId", "queryType", "relativeTimeRange", "datasourceUid", "model"}
+CONTACT_POINT_KEYS = {"orgId", "name", "receivers"}
+RECEIVER_KEYS = {"uid", "type", "settings", "disableResolveMessage"}
+POLICY_KEYS = {"orgId", "receiver", "group_by", "matchers", "object_matchers", "mute_time_intervals",
+               "active_time_intervals", "continue", "routes", "group_wait", "group_interval",
+               "repeat_interval"}
+PROM_DURATION = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
+
+
+def _durations_parse(*texts: str) -> bool:
+    return all(text and PROM_DURATION.match(text) for text in texts)
+
+
+def test_files_use_only_fields_grafana_reads() -> None:
+    files = _files(GOLDEN_ALERTS)
+    assert all(set(doc) <= FILE_KEYS and doc["apiVersion"] == 1 for doc in files.values())
+    for group in files["dendro-alert-rules.yaml"]["groups"]:
+        assert set(group) <= GROUP_KEYS and _durations_parse(group["interval"])
+        for rule in group["rules"]:
+            assert set(rule) <= RULE_KEYS, rule["title"]
+            assert rule["noDataState"] in {"Alerting", "NoData", "OK", "KeepLast"}
+            assert rule["execErrState"] in {"Alerting", "Error", "OK", "KeepLast"}
+            assert _durations_parse(rule["for"]), rule["for"]
+            assert all(set(query) <= QUERY_KEYS for query in rule["data"])
+    notifications = files["dendro-notifications.yaml"]
+    for point in notifications["contactPoints"]:
+        assert set(point) <= CONTACT_POINT_KEYS
+        assert all(set(receiver) <= RECEIVER_KEYS for receiver in point["receivers"])
+    for policy in notifications["policies"]:
+        assert set(policy) <= POLICY_KEYS
+        assert _durations_parse(policy["group_wait"], policy["group_interval"], policy["repeat_interval"])
+        assert policy["receiver"] in {point["name"] for point in notifications["contactPoints"]}
 
 
 def test_golden_files() -> None:

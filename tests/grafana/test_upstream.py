@@ -18,11 +18,13 @@ Sources (read, not copied):
   (9ff3317d34d219acd5a597934ac1c31914ba1f50), apps/dashboard/pkg/migration/schemaversion/
   migrations.go (7501ffa8538f888d6f940fe9ee67e500ed95e44a), v40.go, v41.go, and
   pkg/services/provisioning/provisioning.go in the version whose RunInitProvisioners ends with
-  ProvisionAlerting (the index did not name that version's commit).
+  ProvisionAlerting (the index did not name that version's commit), and
+  packages/grafana-prometheus/src/types.ts (a7aa4ba453fc03dce1b248964a22f091b129a2e9).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -58,6 +60,14 @@ AUTH_TYPES_ALLOWED_BY_DEFAULT = {"default", "keys", "credentials"}
 DATASOURCE_KEYS = {"orgId", "orgName", "version", "name", "type", "access", "url", "user", "database",
                    "basicAuth", "basicAuthUser", "withCredentials", "isDefault", "correlations", "jsonData",
                    "secureJsonData", "editable", "uid"}
+# grafana/grafana packages/grafana-prometheus/src/types.ts, PromOptions: timeInterval (the scrape
+# interval, the floor of $__interval and $__rate_interval's base) and httpMethod (GET or POST).
+PROMETHEUS_JSON_KEYS = {"timeInterval", "queryTimeout", "httpMethod", "customQueryParameters",
+                        "disableMetricsLookup", "exemplarTraceIdDestinations", "prometheusType",
+                        "prometheusVersion", "cacheLevel", "defaultEditor", "incrementalQuerying",
+                        "incrementalQueryOverlapWindow", "disableRecordingRules",
+                        "allowAsRecordingRulesTarget", "sigV4Auth", "oauthPassThru",
+                        "codeModeMetricNamesSuggestionLimit", "seriesEndpoint", "seriesLimit"}
 # grafana/grafana pkg/services/provisioning/dashboards/types.go, configs (apiVersion 1 providers).
 PROVIDER_KEYS = {"name", "type", "orgId", "folder", "folderUid", "editable", "options", "disableDeletion",
                  "updateIntervalSeconds", "allowUiUpdates"}
@@ -102,6 +112,13 @@ def test_timestream_datasource_settings_are_keys_the_plugin_reads() -> None:
     assert source["jsonData"]["authType"] in AUTH_TYPES_ALLOWED_BY_DEFAULT
     # settings.go: an empty `profile` falls back to the datasource's top-level `database`
     assert "database" not in source
+
+
+def test_prometheus_datasource_settings_are_keys_grafana_reads() -> None:
+    (source,) = [d for d in _files()["datasources/dendro.yaml"]["datasources"] if d["type"] == "prometheus"]
+    assert set(source["jsonData"]) <= PROMETHEUS_JSON_KEYS
+    assert source["jsonData"]["httpMethod"] in {"GET", "POST"}
+    assert re.fullmatch(r"[0-9]+s", source["jsonData"]["timeInterval"])
 
 
 def test_datasource_and_provider_keys_are_grafanas() -> None:
