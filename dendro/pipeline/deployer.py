@@ -172,7 +172,7 @@ def recent_agent_hosts(config: Config, clients: Clients, minutes: int = 10) -> l
 def deployer_policy(config: Config, clients: Clients) -> tuple[dict[str, Any], bool]:
     """The deploying identity's policy; the bool says whether the account is known."""
     try:
-        who = identity(clients)
+        names, known = names_of(config, identity(clients)), True
     except DeployError:
-        return policies.deployer(Names(config.pipeline, "*", clients.region)), False
-    return policies.deployer(names_of(config, who)), True
+        names, known = Names(config.pipeline, "*", clients.region), False
+    return policies.deployer(names, desired_module.alarm_names(config, names)), known

@@ -17,6 +17,7 @@ from dendro.pipeline import policies
 from dendro.pipeline.models import (
     AgentUser,
     Alarm,
+    Boundary,
     Bucket,
     BucketNotification,
     Database,
@@ -85,6 +86,21 @@ def _alerts(config: Config, names: Names, log_group: LogGroup, topic: Topic) -> 
     return resources
 
 
+def alarm_names(config: Config, names: Names) -> list[str]:
+    """The CloudWatch alarms dendro.yaml's rules give (the deployer policy names each one)."""
+    log_group, topic = LogGroup(names.log_group, names.pipeline), Topic(names.topic, names.pipeline)
+    return [r.name for r in _alerts(config, names, log_group, topic) if isinstance(r, Alarm)]
+
+
+def boundary(names: Names) -> Boundary:
+    return Boundary(
+        names.boundary,
+        names.pipeline,
+        document=policies.boundary(names),
+        description=f"Dendro pipeline {names.pipeline}: the most its roles and agent user may ever do",
+    )
+
+
 def desired(
     config: Config,
     names: Names,
@@ -92,10 +108,12 @@ def desired(
     emails: Sequence[str] = (),
     agent_user: bool = False,
 ) -> Pipeline:
-    """Every resource of the pipeline in dependency order (Timestream first: if the account
+    """Every resource of the pipeline in dependency order: the permissions boundary first (the
+    administrator's part: without it the deployer creates nothing), then Timestream (if the account
     cannot use it, nothing else is created)."""
     p, aws = names.pipeline, config.aws
     tables = sorted(config.tables())
+    cap = boundary(names)
     database = Database(names.database, p)
     bucket = Bucket(names.bucket, p, raw_expiry_days=aws.raw_expiry_days)
     ts_tables = [
@@ -111,7 +129,11 @@ def desired(
     ]
     topic = Topic(names.topic, p, emails=emails_of(config, emails))
     firehose_role = Role(
-        names.firehose_role, p, trust_service="firehose.amazonaws.com", policy=policies.firehose_role(names)
+        names.firehose_role,
+        p,
+        trust_service="firehose.amazonaws.com",
+        policy=policies.firehose_role(names),
+        boundary=cap,
     )
     stream = DeliveryStream(
         names.stream,
@@ -123,7 +145,11 @@ def desired(
     )
     log_group = LogGroup(names.log_group, p)
     loader_role = Role(
-        names.loader_role, p, trust_service="lambda.amazonaws.com", policy=policies.loader_role(names, tables)
+        names.loader_role,
+        p,
+        trust_service="lambda.amazonaws.com",
+        policy=policies.loader_role(names, tables),
+        boundary=cap,
     )
     function = Function(
         names.function,
@@ -144,12 +170,12 @@ def desired(
         document=policies.agent(names),
         description=f"Dendro agents: put records into the {names.stream} Firehose stream only",
     )
-    resources: list[Resource] = [database, bucket, *ts_tables, topic, firehose_role, stream]
+    resources: list[Resource] = [cap, database, bucket, *ts_tables, topic, firehose_role, stream]
     resources += [log_group, loader_role, function, notification]
     resources += _alerts(config, names, log_group, topic)
     resources.append(agent_policy)
     if agent_user:
-        resources.append(AgentUser(names.agent_user, p, policy=agent_policy))
+        resources.append(AgentUser(names.agent_user, p, policy=agent_policy, boundary=cap))
     return Pipeline(names=names, resources=tuple(resources))
 
 

@@ -158,7 +158,7 @@ class Executor:
                 message = error.response.get("Error", {}).get("Message", "").lower()
                 propagating = any(p in message for p in ROLE_PROPAGATION)
                 if not propagating or attempt == attempts - 1:
-                    raise explain(error, call.service, call.method) from None
+                    raise _refused(call, explain(error, call.service, call.method)) from None
                 self.on_progress(
                     Progress(step, total, f"{_text(call)}: the new role is not assumable yet", "retry")
                 )
@@ -246,6 +246,13 @@ class DisplayExecutor:
             step += 1
             self.out(f"{step:3d}. {render(instruction)}")
         return Result()
+
+
+def _refused(call: APICall, error: DeployError) -> DeployError:
+    """AWS's refusal, with the plan's word on who makes that call when it has one."""
+    if call.refused_hint and "AWS refused" in str(error):
+        return DeployError(f"{error} {call.refused_hint}")
+    return error
 
 
 def _text(instruction: Instruction) -> str:

@@ -88,6 +88,7 @@ class Discovery:
             self._topic,
             self._timestream,
             self._bucket,
+            self._boundary,  # last: the roles and the user it caps are gone by then
         ]
         for step in steps:
             step()
@@ -198,17 +199,23 @@ class Discovery:
         )
 
     def _agent_policy(self) -> None:
-        arn = self.names.agent_policy_arn
+        self._managed_policy("IAM policy", self.names.agent_policy, self.names.agent_policy_arn)
+
+    def _boundary(self) -> None:
+        self._managed_policy("IAM permissions boundary", self.names.boundary, self.names.boundary_arn)
+
+    def _managed_policy(self, kind: str, name: str, arn: str) -> None:
         found = self.reader.get("iam", "get_policy", ("NoSuchEntity",), PolicyArn=arn)
         if found is None:
             return
         tags = self.reader.read("iam", "list_policy_tags", PolicyArn=arn)
         attached = found["Policy"].get("AttachmentCount", 0)
+        capped = found["Policy"].get("PermissionsBoundaryUsageCount", 0)
         self._add(
-            "IAM policy",
-            self.names.agent_policy,
+            kind,
+            name,
             _tags(tags.get("Tags")),
-            state=f"attached {attached}x",
+            state=f"caps {capped}x" if kind.endswith("boundary") else f"attached {attached}x",
             link=f"https://console.aws.amazon.com/iam/home#/policies/{arn}",
             arn=arn,
         )

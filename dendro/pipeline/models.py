@@ -69,6 +69,11 @@ class Names:
         return f"{self.pipeline}-agent"
 
     @property
+    def boundary(self) -> str:
+        """The permissions boundary of every role and user the pipeline creates."""
+        return f"{self.pipeline}-boundary"
+
+    @property
     def alarm_prefix(self) -> str:
         return f"{self.pipeline}-"
 
@@ -94,6 +99,17 @@ class Names:
     @property
     def agent_policy_arn(self) -> str:
         return f"arn:aws:iam::{self.account}:policy/{self.agent_policy}"
+
+    @property
+    def boundary_arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:policy/{self.boundary}"
+
+    @property
+    def agent_user_arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:user/{self.agent_user}"
+
+    def alarm_arn(self, alarm: str) -> str:
+        return f"arn:aws:cloudwatch:{self.region}:{self.account}:alarm:{alarm}"
 
     @property
     def database_arn(self) -> str:
@@ -137,10 +153,30 @@ class Bucket(Resource):
 
 
 @dataclass(frozen=True)
+class ManagedPolicy(Resource):
+    kind: ClassVar[str] = "IAM policy"
+    document: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Boundary(ManagedPolicy):
+    """The managed policy capping every role and user of the pipeline (their permissions boundary).
+
+    The deployer policy lets nobody but an administrator create or change it (docs/aws.md)."""
+
+    kind: ClassVar[str] = "IAM permissions boundary"
+
+
+@dataclass(frozen=True)
 class Role(Resource):
     kind: ClassVar[str] = "IAM role"
     trust_service: str = ""
     policy: Mapping[str, Any] = field(default_factory=dict)  # the inline policy document
+    boundary: Boundary | None = None
+
+    def dependencies(self) -> tuple[Resource, ...]:
+        return (self.boundary,) if self.boundary else ()
 
 
 @dataclass(frozen=True)
@@ -241,19 +277,13 @@ class Alarm(Resource):
 
 
 @dataclass(frozen=True)
-class ManagedPolicy(Resource):
-    kind: ClassVar[str] = "IAM policy"
-    document: Mapping[str, Any] = field(default_factory=dict)
-    description: str = ""
-
-
-@dataclass(frozen=True)
 class AgentUser(Resource):
     kind: ClassVar[str] = "IAM user"
     policy: ManagedPolicy | None = None
+    boundary: Boundary | None = None
 
     def dependencies(self) -> tuple[Resource, ...]:
-        return (self.policy,) if self.policy else ()
+        return tuple(r for r in (self.boundary, self.policy) if r is not None)
 
 
 @dataclass(frozen=True)
@@ -287,6 +317,7 @@ class APICall:
     retry_while_role_propagates: bool = False
     secret_output: bool = False  # the stored value is a secret: never displayed nor logged
     missing_ok: bool = False  # a delete whose target is already gone has done its job
+    refused_hint: str = ""  # said after AWS's refusal when the deployer policy leaves it to an administrator
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,15 @@
-"""Least-privilege IAM documents: the Firehose and Lambda roles, the agents, the deployer.
+"""Least-privilege IAM documents: the Firehose and Lambda roles, the agents, their boundary, the deployer.
 
 Every statement names its actions one by one (no ``*`` action, no ``*FullAccess``) and scopes
-them to this pipeline's resources. The only ``"Resource": "*"`` is for actions AWS does not
-scope to a resource (Timestream's DescribeEndpoints).
+them to this pipeline's exact resource names. ``"Resource": "*"`` appears only for actions the
+Service Authorization Reference lists without a resource type (:data:`UNSCOPED_ACTIONS`).
+
+The deployer may create roles and a user, so it could make itself administrator unless every
+identity it creates is capped: each carries the permissions boundary ``<pipeline>-boundary``
+(:func:`boundary`), the deployer may create and change roles and users only with that boundary,
+attach no policy but the agents' own, and never write the boundary itself: an administrator
+creates it once (the first deploy), so its content is not the deployer's to choose.
+docs/aws.md gives the reason for every permission.
 """
 
 from __future__ import annotations
@@ -14,10 +21,14 @@ from dendro.pipeline.models import AGGREGATES_PREFIX, RAW_PREFIX, REJECTED_PREFI
 VERSION = "2012-10-17"
 Document = dict[str, Any]
 
-#: actions AWS does not scope to a resource; the only ones allowed on "*"
-UNSCOPED_ACTIONS = frozenset({"timestream:DescribeEndpoints"})
-#: list actions AWS scopes to the account and region at most (their resource is "…:log-group:*")
-ACCOUNT_SCOPED_ACTIONS = frozenset({"logs:DescribeLogGroups"})
+#: actions the Service Authorization Reference lists with no resource type: the only ones on "*"
+UNSCOPED_ACTIONS = frozenset({"timestream:DescribeEndpoints", "logs:DescribeLogGroups"})
+#: actions granted on every resource of a type in the account: a prefix listing of alarms is
+#: authorised on alarm:*, and the agents' policy is detached from any identity an administrator
+#: attached it to (only that policy: an iam:PolicyARN condition)
+ACCOUNT_SCOPED_ACTIONS = frozenset(
+    {"cloudwatch:DescribeAlarms", "iam:DetachUserPolicy", "iam:DetachRolePolicy", "iam:DetachGroupPolicy"}
+)
 
 
 def _statement(sid: str, actions: list[str], resources: list[str] | str, **extra: Any) -> dict[str, Any]:
@@ -89,52 +100,160 @@ def agent(names: Names) -> Document:
     }
 
 
-def deployer(names: Names) -> Document:
-    """What `dendro deploy`, `list` and `teardown` need, scoped to this pipeline's names."""
-    p, account, region = names.pipeline, names.account, names.region
-    prefix_bucket = f"arn:aws:s3:::{p}-{account}-*"
-    tsdb = f"arn:aws:timestream:{region}:{account}:database/{p}"
+def boundary(names: Names) -> Document:
+    """The most any role or user of the pipeline can ever do, whatever policy it is given later:
+    what the Firehose role, the loader role and the agents need, nothing else. It depends on the
+    names only (never on dendro.yaml), so it never needs changing after the administrator wrote it."""
+    bucket = names.bucket_arn
     return {
         "Version": VERSION,
         "Statement": [
-            _statement("Bucket", _S3_BUCKET, prefix_bucket),
-            _statement("BucketObjects", ["s3:DeleteObject", "s3:DeleteObjectVersion"], f"{prefix_bucket}/*"),
             _statement(
-                "Roles",
-                _IAM_ROLE,
-                f"arn:aws:iam::{account}:role/{p}-*",
+                "FirehoseWritesRawObjects",
+                ["s3:PutObject", "s3:AbortMultipartUpload"],
+                [f"{bucket}/{RAW_PREFIX}*", f"{bucket}/{REJECTED_PREFIX}firehose/*"],
             ),
             _statement(
-                "PassRolesToFirehoseAndLambda",
-                ["iam:PassRole"],
-                f"arn:aws:iam::{account}:role/{p}-*",
-                Condition={
-                    "StringEquals": {
-                        "iam:PassedToService": ["firehose.amazonaws.com", "lambda.amazonaws.com"]
-                    }
-                },
+                "FirehoseLocatesBucket", ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], bucket
             ),
-            _statement("AgentPolicy", _IAM_POLICY, f"arn:aws:iam::{account}:policy/{p}-*"),
-            _statement("AgentUser", _IAM_USER, f"arn:aws:iam::{account}:user/{p}-*"),
-            _statement("Stream", _FIREHOSE, f"arn:aws:firehose:{region}:{account}:deliverystream/{p}-*"),
-            _statement("Function", _LAMBDA, f"arn:aws:lambda:{region}:{account}:function:{p}-*"),
+            _statement("LoaderReadsRawObjects", ["s3:GetObject"], f"{bucket}/{RAW_PREFIX}*"),
             _statement(
-                "LogGroupLookup", ["logs:DescribeLogGroups"], f"arn:aws:logs:{region}:{account}:log-group:*"
+                "LoaderWritesRejectedAndAggregates",
+                ["s3:PutObject"],
+                [f"{bucket}/{REJECTED_PREFIX}*", f"{bucket}/{AGGREGATES_PREFIX}*"],
+            ),
+            _statement("LoaderWritesRecords", ["timestream:WriteRecords"], f"{names.database_arn}/table/*"),
+            _statement("LoaderDiscoversTimestreamEndpoint", ["timestream:DescribeEndpoints"], "*"),
+            _statement("LoaderPublishesAlerts", ["sns:Publish"], names.topic_arn),
+            _statement(
+                "LoaderWritesOwnLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                f"{names.log_group_arn}:*",
             ),
             _statement(
-                "LogGroup",
-                _LOGS,
-                [
-                    f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{p}-*",
-                    f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{p}-*:*",
-                ],
+                "AgentsPutRecords", ["firehose:PutRecord", "firehose:PutRecordBatch"], names.stream_arn
             ),
-            _statement("Timestream", _TIMESTREAM, [tsdb, f"{tsdb}/table/*"]),
-            _statement("TimestreamEndpoints", ["timestream:DescribeEndpoints"], "*"),
-            _statement("Topic", _SNS, f"arn:aws:sns:{region}:{account}:{p}-*"),
-            _statement("Alarms", _CLOUDWATCH, f"arn:aws:cloudwatch:{region}:{account}:alarm:{p}-*"),
         ],
     }
+
+
+def deployer(names: Names, alarms: list[str] | tuple[str, ...] = ()) -> Document:
+    """What `dendro deploy`, `list` and `teardown` call, on this pipeline's exact names.
+
+    ``alarms`` are the CloudWatch alarm names dendro.yaml's rules give (they are known exactly).
+    """
+    statements = [*_data_plane(names, alarms), *_identities(names), *_never(names)]
+    return {"Version": VERSION, "Statement": statements}
+
+
+def _data_plane(names: Names, alarms: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
+    """The pipeline's storage, stream, function, logs, database, topic and alarms."""
+    region, account = names.region, names.account
+    statements = [
+        _statement("Bucket", _S3_BUCKET, names.bucket_arn),
+        _statement("EmptyBucket", ["s3:DeleteObject", "s3:DeleteObjectVersion"], f"{names.bucket_arn}/*"),
+        _statement("Stream", _FIREHOSE, names.stream_arn),
+        _statement("Function", _LAMBDA, names.function_arn),
+        _statement(
+            "OnlyS3MayInvokeTheFunction",
+            ["lambda:AddPermission"],
+            names.function_arn,
+            Condition={"StringEquals": {"lambda:Principal": "s3.amazonaws.com"}},
+        ),
+        _statement("LogGroupLookup", ["logs:DescribeLogGroups"], "*"),
+        _statement("LogGroup", _LOGS, [names.log_group_arn, f"{names.log_group_arn}:*"]),
+        _statement("Timestream", _TIMESTREAM, [names.database_arn, f"{names.database_arn}/table/*"]),
+        _statement("TimestreamEndpoints", ["timestream:DescribeEndpoints"], "*"),
+        _statement("Topic", _SNS, names.topic_arn),
+        _statement(
+            "EmailSubscriptionsOnly",
+            ["sns:Subscribe"],
+            names.topic_arn,
+            Condition={"StringEquals": {"sns:Protocol": "email"}},
+        ),
+        _statement(
+            "AlarmLookup", ["cloudwatch:DescribeAlarms"], f"arn:aws:cloudwatch:{region}:{account}:alarm:*"
+        ),
+    ]
+    if alarms:
+        statements.append(_statement("Alarms", _CLOUDWATCH, [names.alarm_arn(a) for a in sorted(alarms)]))
+    return statements
+
+
+def _identities(names: Names) -> list[dict[str, Any]]:
+    """The two service roles, the agents' policy and user: only ever inside the boundary."""
+    account = names.account
+    roles = [names.role_arn(names.firehose_role), names.role_arn(names.loader_role)]
+    within_boundary = {"ArnEquals": {"iam:PermissionsBoundary": names.boundary_arn}}
+    policies = [names.agent_policy_arn, names.boundary_arn]
+    return [
+        _statement("Roles", _IAM_ROLE, roles),
+        _statement("RolesOnlyWithinTheBoundary", _IAM_ROLE_BOUNDED, roles, Condition=within_boundary),
+        _statement(
+            "PassTheFirehoseRoleToFirehose",
+            ["iam:PassRole"],
+            names.role_arn(names.firehose_role),
+            Condition={"StringEquals": {"iam:PassedToService": "firehose.amazonaws.com"}},
+        ),
+        _statement(
+            "PassTheLoaderRoleToLambda",
+            ["iam:PassRole"],
+            names.role_arn(names.loader_role),
+            Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+        ),
+        _statement("ReadAndDeleteTheManagedPolicies", _IAM_POLICY, policies),
+        _statement("AgentPolicy", _IAM_AGENT_POLICY, names.agent_policy_arn),
+        _statement("AgentUser", _IAM_USER, names.agent_user_arn),
+        _statement(
+            "AgentUserOnlyWithinTheBoundary",
+            ["iam:CreateUser"],
+            names.agent_user_arn,
+            Condition=within_boundary,
+        ),
+        _statement(
+            "AttachOnlyTheAgentPolicy",
+            ["iam:AttachUserPolicy"],
+            names.agent_user_arn,
+            Condition={
+                "ArnEquals": {
+                    "iam:PolicyARN": names.agent_policy_arn,
+                    "iam:PermissionsBoundary": names.boundary_arn,
+                }
+            },
+        ),
+        _statement(
+            "DetachTheAgentPolicyFromWhoeverHasIt",
+            ["iam:DetachUserPolicy", "iam:DetachRolePolicy", "iam:DetachGroupPolicy"],
+            [f"arn:aws:iam::{account}:{kind}/*" for kind in ("group", "role", "user")],
+            Condition={"ArnEquals": {"iam:PolicyARN": names.agent_policy_arn}},
+        ),
+    ]
+
+
+def _never(names: Names) -> list[dict[str, Any]]:
+    """Explicit denies: they hold even when the deploying identity has other, broader policies."""
+    identities = [
+        names.role_arn(names.firehose_role),
+        names.role_arn(names.loader_role),
+        names.agent_user_arn,
+    ]
+    return [
+        _deny("NeverWriteTheBoundary", ["iam:CreatePolicy"], names.boundary_arn),
+        _deny(
+            "NeverRewriteAManagedPolicy",
+            ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+            [names.agent_policy_arn, names.boundary_arn],
+        ),
+        _deny(
+            "NeverLiftTheBoundary",
+            ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
+            identities,
+        ),
+    ]
+
+
+def _deny(sid: str, actions: list[str], resources: list[str] | str) -> dict[str, Any]:
+    return {**_statement(sid, actions, resources), "Effect": "Deny"}
 
 
 _S3_BUCKET = [
@@ -154,43 +273,44 @@ _S3_BUCKET = [
     "s3:PutBucketNotification",
 ]
 _IAM_ROLE = [
-    "iam:CreateRole",
     "iam:GetRole",
-    "iam:DeleteRole",
     "iam:ListRoleTags",
-    "iam:TagRole",
-    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",  # CreateRole with Tags also needs it
     "iam:GetRolePolicy",
-    "iam:PutRolePolicy",
-    "iam:DeleteRolePolicy",
     "iam:ListRolePolicies",
     "iam:ListAttachedRolePolicies",
+    "iam:DeleteRolePolicy",
+    "iam:DeleteRole",
+]
+#: what could widen a role: only on a role that has the boundary (or is created with it)
+_IAM_ROLE_BOUNDED = [
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:UpdateAssumeRolePolicy",
 ]
 _IAM_POLICY = [
-    "iam:CreatePolicy",
     "iam:GetPolicy",
-    "iam:DeletePolicy",
     "iam:GetPolicyVersion",
-    "iam:CreatePolicyVersion",
-    "iam:DeletePolicyVersion",
-    "iam:ListPolicyVersions",
     "iam:ListPolicyTags",
+    "iam:ListPolicyVersions",
+    "iam:DeletePolicyVersion",
+    "iam:DeletePolicy",
+]
+_IAM_AGENT_POLICY = [
+    "iam:CreatePolicy",
+    "iam:TagPolicy",  # CreatePolicy with Tags also needs it
     "iam:ListEntitiesForPolicy",
-    "iam:DetachRolePolicy",
-    "iam:DetachUserPolicy",
-    "iam:DetachGroupPolicy",
 ]
 _IAM_USER = [
-    "iam:CreateUser",
     "iam:GetUser",
-    "iam:DeleteUser",
     "iam:ListUserTags",
-    "iam:AttachUserPolicy",
-    "iam:DetachUserPolicy",
+    "iam:TagUser",  # CreateUser with Tags also needs it
     "iam:ListAttachedUserPolicies",
     "iam:CreateAccessKey",
     "iam:ListAccessKeys",
     "iam:DeleteAccessKey",
+    "iam:DeleteUser",
 ]
 _FIREHOSE = [
     "firehose:CreateDeliveryStream",
@@ -203,14 +323,12 @@ _FIREHOSE = [
 _LAMBDA = [
     "lambda:CreateFunction",
     "lambda:GetFunction",
-    "lambda:GetFunctionConfiguration",
     "lambda:DeleteFunction",
     "lambda:UpdateFunctionCode",
     "lambda:UpdateFunctionConfiguration",
-    "lambda:AddPermission",
     "lambda:RemovePermission",
     "lambda:GetPolicy",
-    "lambda:ListTags",
+    "lambda:ListTags",  # GetFunction returns the tags only with it
     "lambda:TagResource",
 ]
 _LOGS = [
@@ -221,7 +339,6 @@ _LOGS = [
     "logs:TagResource",
     "logs:DescribeMetricFilters",
     "logs:PutMetricFilter",
-    "logs:DeleteMetricFilter",
 ]
 _TIMESTREAM = [
     "timestream:CreateDatabase",
@@ -240,24 +357,22 @@ _SNS = [
     "sns:CreateTopic",
     "sns:DeleteTopic",
     "sns:GetTopicAttributes",
-    "sns:Subscribe",
-    "sns:Unsubscribe",
     "sns:ListSubscriptionsByTopic",
     "sns:ListTagsForResource",
     "sns:TagResource",
 ]
 _CLOUDWATCH = [
     "cloudwatch:PutMetricAlarm",
-    "cloudwatch:DescribeAlarms",
     "cloudwatch:DeleteAlarms",
     "cloudwatch:ListTagsForResource",
     "cloudwatch:TagResource",
 ]
 
 
-def deployer_actions(names: Names) -> set[str]:
-    """Every action the deployer policy grants (tests check each call the deployer makes)."""
+def deployer_actions(names: Names, alarms: list[str] | tuple[str, ...] = ()) -> set[str]:
+    """Every action the deployer policy allows (tests check each call the deployer makes)."""
     actions: set[str] = set()
-    for statement in deployer(names)["Statement"]:
-        actions.update(statement["Action"])
+    for statement in deployer(names, alarms)["Statement"]:
+        if statement["Effect"] == "Allow":
+            actions.update(statement["Action"])
     return actions

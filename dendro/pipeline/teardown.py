@@ -4,7 +4,9 @@ Deleting reuses the machinery of deploy: the inventory (found by name AND tag) i
 reverse dependency order into a plan of delete calls, and the same executor runs it. The
 bucket is emptied (every page, every version) before it is deleted. Resources without the
 pipeline's tag are never part of the plan. Works from any partial state: only what exists is
-deleted, and running it twice deletes nothing the second time.
+deleted, and running it twice deletes nothing the second time. The permissions boundary goes
+last, once nothing it caps is left. Deleting the topic deletes its subscriptions (SNS DeleteTopic),
+so none is unsubscribed one by one.
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ class TeardownPlanner:
             "IAM role": self._role,
             "IAM user": self._user,
             "IAM policy": self._policy,
-            "SNS topic": self._topic,
+            "IAM permissions boundary": lambda f: [
+                *self._old_versions(f),
+                self._delete(f, "iam", "delete_policy", PolicyArn=f.arn),
+            ],
+            "SNS topic": lambda f: [self._delete(f, "sns", "delete_topic", TopicArn=f.arn)],
             "Timestream table": self._table,
             "Timestream database": lambda f: [
                 self._delete(f, "timestream-write", "delete_database", DatabaseName=f.name)
@@ -134,31 +140,24 @@ class TeardownPlanner:
                         description=f"detach {found.name} from {kind.lower()} {name}",
                     )
                 )
-        for version in self.clients.pages("iam", "list_policy_versions", "Versions", PolicyArn=arn):
-            if not version["IsDefaultVersion"]:
-                steps.append(
-                    APICall(
-                        "iam",
-                        "delete_policy_version",
-                        {"PolicyArn": arn, "VersionId": version["VersionId"]},
-                        description=f"delete an old version of {found.name}",
-                    )
-                )
-        return [*steps, self._delete(found, "iam", "delete_policy", PolicyArn=arn)]
+        return [
+            *steps,
+            *self._old_versions(found),
+            self._delete(found, "iam", "delete_policy", PolicyArn=arn),
+        ]
 
-    def _topic(self, found: Found) -> list[Instruction]:
-        steps: list[Instruction] = []
-        for sub in self.inventory.subscriptions:
-            if sub["state"] == "confirmed":
-                steps.append(
-                    APICall(
-                        "sns",
-                        "unsubscribe",
-                        {"SubscriptionArn": sub["arn"]},
-                        description=f"unsubscribe {sub['endpoint']}",
-                    )
-                )
-        return [*steps, self._delete(found, "sns", "delete_topic", TopicArn=found.arn)]
+    def _old_versions(self, found: Found) -> list[Instruction]:
+        """A managed policy is deleted once its non-default versions are."""
+        return [
+            APICall(
+                "iam",
+                "delete_policy_version",
+                {"PolicyArn": found.arn, "VersionId": version["VersionId"]},
+                description=f"delete an old version of {found.name}",
+            )
+            for version in self.clients.pages("iam", "list_policy_versions", "Versions", PolicyArn=found.arn)
+            if not version["IsDefaultVersion"]
+        ]
 
     def _table(self, found: Found) -> list[Instruction]:
         database, _, table = found.name.partition(".")

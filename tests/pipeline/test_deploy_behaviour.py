@@ -1,4 +1,5 @@
-"""Deploy behaviour against moto's server, in-process: updates, refusals, permissions, emptying."""
+"""Deploy behaviour against moto's server, in-process: updates, refusals, emptying (the
+deployer policy against every call: test_deployer_policy.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from botocore.exceptions import ClientError
 
 from dendro import config as config_module
 from dendro.config import Config
-from dendro.pipeline import deployer, policies
+from dendro.pipeline import deployer
 from dendro.pipeline.clients import Clients
-from dendro.pipeline.errors import TimestreamUnavailable, iam_action
+from dendro.pipeline.errors import TimestreamUnavailable
 from dendro.pipeline.executor import Backoff, Executor
 from dendro.pipeline.models import APICall, EmptyBucket, Plan, WaitFor
 from tests.pipeline import awscheck
@@ -85,23 +86,6 @@ def test_timestream_refusal_says_so_and_leaves_no_half_pipeline(
     with pytest.raises(TimestreamUnavailable, match="local backend"):
         deployer.deploy(_config(tmp_path), CLIENTS.sharing(_refuse_timestream(method)), backoff=NO_WAIT)
     assert awscheck.remains("dbeh") == []
-
-
-def test_the_deployer_policy_allows_every_call_deploy_list_and_teardown_make(
-    aws: MotoServer, tmp_path: Path
-) -> None:
-    config = _config(tmp_path, "aws: {emails: [ops@example.com]}\n")
-    clients = CLIENTS.sharing()
-    deployer.deploy(config, clients, agent_user=True, backoff=NO_WAIT)
-    deployer.deploy(config, clients, agent_user=True, backoff=NO_WAIT)
-    deployer.inventory(config, clients)
-    _teardown(config, clients)
-    waiters = {"function_active_v2": "lambda:GetFunction", "function_updated_v2": "lambda:GetFunction"}
-    needed = {waiters.get(method) or iam_action(service, method) for service, method in clients.calls}
-    needed.discard("sts:GetCallerIdentity")  # needs no permission
-    names = deployer.names_of(config, deployer.identity(clients))
-    assert needed - policies.deployer_actions(names) == set()
-    assert len(needed) > 60
 
 
 def test_emptying_a_bucket_follows_every_page_and_every_version(aws: MotoServer) -> None:

@@ -20,6 +20,7 @@ from dendro.pipeline.models import (
     AgentUser,
     Alarm,
     APICall,
+    Boundary,
     Bucket,
     BucketNotification,
     Change,
@@ -59,6 +60,7 @@ STEPS: dict[type, Step] = {
     MetricFilter: alarms.metric_filter,
     Alarm: alarms.alarm,
     ManagedPolicy: iam.managed_policy,
+    Boundary: iam.managed_policy,
     AgentUser: iam.agent_user,
 }
 

@@ -1,7 +1,11 @@
-"""Plan the IAM side: the service roles, the agents' managed policy and their optional user.
+"""Plan the IAM side: the permissions boundary, the service roles, the agents' policy and user.
 
-Policy documents are compared in a canonical form (IAM answers them URL-encoded). A managed
-policy keeps at most five versions, so the oldest non-default one goes before a new one.
+Every role and the user are created with the pipeline's permissions boundary, and a role made by
+an older Dendro without it gets it before anything else of it changes (the deployer policy lets
+the deployer change a role only once it has the boundary). Policy documents are compared in a
+canonical form (IAM answers them URL-encoded). The deployer policy never lets the deployer write
+the boundary or rewrite a managed policy: creating the boundary, and a new version of a managed
+policy, are an administrator's calls, said so when AWS refuses them.
 """
 
 from __future__ import annotations
@@ -11,9 +15,14 @@ from typing import Any
 from urllib.parse import unquote
 
 from dendro.pipeline import policies
-from dendro.pipeline.models import AgentUser, Instruction, ManagedPolicy, Role, StoreValue
+from dendro.pipeline.models import AgentUser, Boundary, Instruction, ManagedPolicy, Role, StoreValue
 from dendro.pipeline.plan.base import Context
 from dendro.pipeline.resources import RoleVar, tag_list
+
+ADMINISTRATOR = (
+    "The deployer policy (dendro deploy --print-policy) leaves this to an administrator, so that the "
+    "deployer can never widen what the pipeline's identities may do: see docs/aws.md, Permissions."
+)
 
 
 def role(ctx: Context, role: Role) -> list[Instruction]:
@@ -22,6 +31,7 @@ def role(ctx: Context, role: Role) -> list[Instruction]:
     var = RoleVar(role.name)
     steps: list[Instruction] = []
     current_policy = None
+    boundary_arn = _boundary_arn(ctx, role.boundary)
     if found is None:
         params = {
             "RoleName": role.name,
@@ -29,11 +39,20 @@ def role(ctx: Context, role: Role) -> list[Instruction]:
             "Description": f"Dendro pipeline {role.pipeline}",
             "Tags": tag_list(role.tags),
         }
+        if boundary_arn:
+            params["PermissionsBoundary"] = boundary_arn
         output = {"output": var.name, "output_path": ("Role", "Arn")}
         steps.append(ctx.create(role, "iam", "create_role", params=params, **output))
     else:
         ctx.check_tags(role, "iam", "list_role_tags", RoleName=role.name)
         steps.append(StoreValue(var.name, found["Role"]["Arn"]))
+        current_boundary = (found["Role"].get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if boundary_arn and current_boundary != boundary_arn:
+            params = {"RoleName": role.name, "PermissionsBoundary": boundary_arn}
+            description = f"cap {role.label} with the permissions boundary {ctx.names.boundary}"
+            steps.append(
+                ctx.call(role, "iam", "put_role_permissions_boundary", params=params, description=description)
+            )
         if _canonical(found["Role"].get("AssumeRolePolicyDocument")) != _canonical(trust):
             params = {"RoleName": role.name, "PolicyDocument": json.dumps(trust)}
             steps.append(ctx.call(role, "iam", "update_assume_role_policy", params=params))
@@ -58,7 +77,12 @@ def managed_policy(ctx: Context, policy: ManagedPolicy) -> list[Instruction]:
             "Description": policy.description,
             "Tags": tag_list(policy.tags),
         }
-        return [ctx.create(policy, "iam", "create_policy", params=params)]
+        hint = ""
+        if isinstance(policy, Boundary):
+            hint = (
+                f"{policy.label} does not exist yet: an administrator runs this first deploy. {ADMINISTRATOR}"
+            )
+        return [ctx.create(policy, "iam", "create_policy", params=params, refused_hint=hint)]
     ctx.check_tags(policy, "iam", "list_policy_tags", PolicyArn=arn)
     version = ctx.reader.read(
         "iam", "get_policy_version", PolicyArn=arn, VersionId=found["Policy"]["DefaultVersionId"]
@@ -72,7 +96,10 @@ def managed_policy(ctx: Context, policy: ManagedPolicy) -> list[Instruction]:
         params = {"PolicyArn": arn, "VersionId": old[0]["VersionId"]}
         steps.append(ctx.call(policy, "iam", "delete_policy_version", params=params))
     params = {"PolicyArn": arn, "PolicyDocument": json.dumps(policy.document), "SetAsDefault": True}
-    steps.append(ctx.call(policy, "iam", "create_policy_version", params=params))
+    hint = (
+        f"{policy.label} differs from what this Dendro writes: an administrator updates it. {ADMINISTRATOR}"
+    )
+    steps.append(ctx.call(policy, "iam", "create_policy_version", params=params, refused_hint=hint))
     return steps
 
 
@@ -85,6 +112,9 @@ def agent_user(ctx: Context, user: AgentUser) -> list[Instruction]:
     keys: list[Any] = []
     if found is None:
         params = {"UserName": user.name, "Tags": tag_list(user.tags)}
+        boundary_arn = _boundary_arn(ctx, user.boundary)
+        if boundary_arn:
+            params["PermissionsBoundary"] = boundary_arn
         steps.append(ctx.create(user, "iam", "create_user", params=params))
     else:
         ctx.check_tags(user, "iam", "list_user_tags", UserName=user.name)
@@ -115,6 +145,10 @@ def agent_user(ctx: Context, user: AgentUser) -> list[Instruction]:
 
 def _policy_arn(ctx: Context, policy: ManagedPolicy) -> str:
     return f"arn:aws:iam::{ctx.names.account}:policy/{policy.name}"
+
+
+def _boundary_arn(ctx: Context, boundary: Boundary | None) -> str:
+    return _policy_arn(ctx, boundary) if boundary is not None else ""
 
 
 def _canonical(document: Any) -> str:
