@@ -12,9 +12,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from dendro.alerts.model import AlertConfigError, rules
+from dendro.alerts.state import states as alert_states
+from dendro.analysis import charts, overview, ranges
 from dendro.store import result_json
 from dendro.store.base import QueryError, StoreError
-from dendro.web import alertstate, charts, logs, overview, ranges, results
+from dendro.web import logs, results
 from dendro.web.state import console
 from dendro.web.views.agents import silent_seconds
 from dendro.web.views.common import page_number
@@ -167,7 +169,7 @@ def alerts() -> Response:
                 "values": s.values,
                 "cause": s.cause,
             }
-            for s in alertstate.states(c.store, c.config, all_rules)
+            for s in alert_states(c.store, c.config, all_rules)
         ]
     )
 

@@ -17,12 +17,12 @@ import pytest
 import yaml
 
 from dendro.alerts import promql
+from dendro.alerts import state as alert_state
 from dendro.alerts.model import rules
+from dendro.alerts.state import LocalEvaluator
 from dendro.config import from_dict
 from dendro.metrics import names
 from dendro.store.factory import open_store
-from dendro.web import alertstate
-from dendro.web.alertstate import LocalEvaluator
 from tests.support import require_binary
 from tests.web.data import stamp
 
@@ -68,7 +68,7 @@ def console_z(tmp_path: Path, counts: list[int]) -> float:
 
 
 def test_console_and_promql_give_the_same_zscore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(alertstate, "_fmt", lambda rule, value: repr(value))  # every digit, not 4.5156
+    monkeypatch.setattr(alert_state, "_fmt", lambda rule, value: repr(value))  # every digit, not 4.5156
     counts = per_minute()
     expected = console_z(tmp_path, counts)
     config = from_dict({"services": {"nginx": {}},

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from dendro.alerts.model import rules
+from dendro.alerts.state import LocalEvaluator, RuleState, zscore
 from dendro.config import from_dict
 from dendro.store.factory import open_store
-from dendro.web.alertstate import LocalEvaluator, RuleState, zscore
 from tests.web.data import stamp
 
 NOW = datetime(2026, 11, 26, 12, 2, 30, tzinfo=UTC)

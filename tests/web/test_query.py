@@ -96,7 +96,7 @@ def test_query_page_offers_examples(client: FlaskClient) -> None:
 
 
 def test_examples_run_on_the_local_store(client: FlaskClient, known: Known) -> None:
-    from dendro.web.queries import examples
+    from dendro.analysis.queries import examples
 
     for title, sql in examples(known.config.database, known.store.tables()):
         response = client.post("/api/query", json={"sql": sql}, headers={"X-CSRF-Token": csrf(client)})

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dendro.analysis import charts, queries
 from dendro.metrics.status import CLASSES, UNKNOWN, status_class
 from dendro.services.base import Red
 from dendro.store.local import LocalStore
-from dendro.web import charts, queries
 from tests.store.conftest import TABLES, access
 
 STATUSES = [None, 0, 99, 100, 199, 200, 299, 300, 304, 399, 400, 404, 499, 500, 503, 599, 600, 999]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from dendro.alerts.model import AlertConfigError, rules
-from dendro.web import alertstate
+from dendro.alerts.state import states as alert_states
 from dendro.web.state import console
 from dendro.web.views.common import attempt, page_number, paginate
 
@@ -20,7 +20,7 @@ def index() -> str:
         all_rules = rules(c.config, c.services())
     except AlertConfigError as config_error:
         return render_template("alerts.html", states=[], error=str(config_error), page=1, pages=1, counts={})
-    states, error = attempt(lambda: alertstate.states(c.store, c.config, all_rules))
+    states, error = attempt(lambda: alert_states(c.store, c.config, all_rules))
     states = states or []
     counts = {
         s: sum(1 for x in states if x.state == s) for s in ("firing", "ok", "unknown", "disabled", "error")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from dendro.web import ranges
+from dendro.analysis import ranges
 from dendro.web.state import console
 
 blueprint = Blueprint("charts", __name__)

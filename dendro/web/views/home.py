@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from dendro.web import overview
+from dendro.analysis import overview
 from dendro.web.state import console
 from dendro.web.views.common import attempt
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from dendro.web import logs, queries
+from dendro.analysis import queries
+from dendro.web import logs
 from dendro.web.state import Console, console
 from dendro.web.views.common import attempt, page_number
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
 
+from dendro.analysis import queries
 from dendro.store.base import QueryError, StoreError
-from dendro.web import queries, results
+from dendro.web import results
 from dendro.web.state import console
 from dendro.web.views.common import page_number
 

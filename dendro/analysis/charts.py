@@ -3,7 +3,7 @@
 Each chart is a dict ready for JSON (and for uPlot): ``x`` (bin start, epoch seconds), ``series``
 (label + one value per bin, None where nothing was measured), and for the rate, error-ratio and
 latency charts the ``baseline`` band with its ``outliers`` and the ``forecast`` of the next
-quarter of the range (see :mod:`dendro.web.analysis`). Every value comes from the store.
+quarter of the range (see :mod:`dendro.analysis.stats`). Every value comes from the store.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from dendro.analysis import queries, stats
+from dendro.analysis.ranges import Range, epoch
 from dendro.metrics import status
 from dendro.services.base import Red, Service
 from dendro.store.base import Store
-from dendro.web import analysis, queries
-from dendro.web.ranges import Range, epoch
 
 Chart = dict[str, Any]
 CLASS_ORDER = (*status.CLASSES, status.UNKNOWN)
@@ -35,17 +35,17 @@ def _slot(index: Mapping[int, int], value: Any, step: int) -> int | None:
 
 def _analysed(chart: Chart, label: str, values: list[float | None], floor: float | None = 0.0) -> Chart:
     """Attach the baseline band, outliers and forecast of one series to a chart."""
-    band = analysis.baseline(values)
+    band = stats.baseline(values)
     chart["analysed"] = label
     chart["baseline"] = {"lower": band.lower, "upper": band.upper, "outliers": band.outliers}
     xs = chart["x"]
     step = xs[1] - xs[0] if len(xs) > 1 else 60
     steps = max(5, len(xs) // 4)
     # the last bin is still filling: leave it out of the fit so a partial bin is not read as a drop
-    predicted = analysis.forecast(values[:-1], steps + 1, floor=floor)
+    predicted = stats.forecast(values[:-1], steps + 1, floor=floor)
     if predicted is None:
         chart["forecast"] = None
-        chart["forecast_note"] = f"no forecast: fewer than {analysis.MIN_FORECAST_POINTS} points with data"
+        chart["forecast_note"] = f"no forecast: fewer than {stats.MIN_FORECAST_POINTS} points with data"
     else:
         start = xs[-1]
         chart["forecast"] = {
@@ -233,7 +233,7 @@ def disk_usage(rows: list[dict[str, Any]], rng: Range) -> tuple[Chart, list[dict
         ]
         if not series:
             continue
-        fit = analysis.time_to_full(
+        fit = stats.time_to_full(
             [float(t) for t, _ in series],
             [p["filesystem_used_bytes"] for _, p in series],
             series[-1][1]["filesystem_total_bytes"],

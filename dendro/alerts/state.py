@@ -10,7 +10,7 @@ deviation of the 5-minute values over the rule's window (bins aligned to 5 minut
 Prometheus's ``[1d:5m]`` subquery; an empty bin is a rate of 0 once the host has been seen, and
 has no p95), with the same traffic guard (the mean rate for the rate rule, the current rate for
 the latency rule, at least ``min_rate``). A host with fewer than
-:data:`~dendro.web.analysis.MIN_HISTORY` bins of history has no baseline yet and is not judged
+:data:`~dendro.analysis.stats.MIN_HISTORY` bins of history has no baseline yet and is not judged
 (Prometheus would wait out the rule's ``for`` instead; this page does not wait). Prometheus's
 own rules use recording rules that sample the 5-minute rate every minute, so their z-score
 differs a little from this one.
@@ -31,12 +31,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dendro.alerts.kinds import Rule
+from dendro.analysis import charts, overview, queries, stats
+from dendro.analysis.ranges import Range
 from dendro.config import Config
 from dendro.services import catalog
 from dendro.services.base import Red
 from dendro.store.base import Store, StoreError
-from dendro.web import analysis, charts, overview, queries
-from dendro.web.ranges import Range
 
 CURRENT_WINDOW = 300  # seconds: the exporter's rules look at the last 5 minutes too
 ANOMALY_STEP = 300  # seconds: the step of the anomaly rules' baseline subquery
@@ -198,7 +198,7 @@ class LocalEvaluator:
                 value, series = rate, _rates(bins, end, step)
                 busy = statistics.fmean(series) if series else 0.0
             # a baseline of a few bins is no baseline (one bin has no deviation: z is infinite)
-            enough = len(series) >= analysis.MIN_HISTORY
+            enough = len(series) >= stats.MIN_HISTORY
             z = zscore(value, series) if value is not None and enough else None
             if z is None or busy < (rule.min_rate or 0.0):
                 quiet += 1

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from dendro.analysis import queries
+from dendro.analysis.ranges import epoch
 from dendro.config import Config
 from dendro.services.base import Service
 from dendro.store.base import Store
-from dendro.web import queries
-from dendro.web.ranges import epoch
 
 #: how far back the agents page looks for hosts
 AGENT_DAYS = 7

@@ -1,4 +1,4 @@
-"""The SQL the console's pages run, written once in Dendro's Timestream dialect.
+"""The SQL the console's pages and the local alert evaluator run, written once in Dendro's Timestream dialect.
 
 Every function returns SQL text only; the pages run it through the Store, so the same text runs
 on DuckDB locally (translated by :mod:`dendro.store.dialect`) and on Timestream. Every query
