@@ -472,7 +472,7 @@ db = null
 if starts_with(raw, "Could not connect to Redis at ") {
   name = "up"
 } else if !match(raw, r'^(?:# [A-Z][A-Za-z]*)?$') {
-  f = parse_regex!(raw, r'^(?P<key>[a-z][a-z0-9_]*):(?P<value>.*)$')
+  f = parse_regex!(raw, r'^(?P<key>[a-z][A-Za-z0-9_]*):(?P<value>.*)$')
   key = string!(f.key)
   text = string!(f.value)
   if key == "redis_version" {
