@@ -3,6 +3,8 @@
 Checks, each one row of the report:
 - the Vector topology: every ``inputs`` entry names a component or a remap's ``.dropped`` output;
 - every VRL program of the Vector config compiles (on Vector's own VRL engine, vrl-python);
+- ``vector validate --no-environment`` accepts the config, when a ``vector`` binary is on PATH
+  (else the row says it was skipped; :mod:`dendro.vector.validate`);
 - every sample of every configured service's parsers gives its expected event (or a
   parse_error, or no event at all, when it expects that);
 - the user's own samples (``samples_file`` in dendro.yaml), a YAML list of::
@@ -18,6 +20,7 @@ event per element, and none for ``. = []``.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +32,7 @@ from dendro.config import Config, ConfigError
 from dendro.services import runner
 from dendro.services.base import Parser, Sample, Service
 from dendro.services.internal import AGENT_PARSER
-from dendro.vector import render
+from dendro.vector import render, validate
 
 _MISSING = object()
 
@@ -38,10 +41,11 @@ _MISSING = object()
 class Row:
     """One line of the report."""
 
-    kind: str  # topology | vrl | sample | user sample
+    kind: str  # topology | vrl | vector | sample | user sample
     name: str
     ok: bool
     detail: str = ""
+    skipped: bool = False  # did not run (counts as passed; the report shows why)
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,20 @@ def load_vector(path: Path) -> dict[str, Any]:
     return data
 
 
+def vector_row(config: Config, vector_path: Path | None) -> Row:
+    """``vector validate --no-environment`` on the file (or a fresh render), if Vector is installed."""
+    token_env = config.local.token_env if config.backend == "local" else None
+    if vector_path is not None:
+        outcome = validate.validate(vector_path, token_env)
+    else:
+        with tempfile.TemporaryDirectory(prefix="dendro-check-") as tmp:
+            path = Path(tmp) / "vector.yaml"
+            path.write_text(render.to_yaml(config), encoding="utf-8")
+            outcome = validate.validate(path, token_env)
+    ok, skipped = outcome.status != "fail", outcome.status == "skipped"
+    return Row("vector", "vector validate", ok, outcome.detail, skipped)
+
+
 def check(config: Config, vector_path: Path | None = None) -> Report:
     """Every check of a configuration; ``vector_path``: check that file instead of a fresh render."""
     document = load_vector(vector_path) if vector_path else render.render(config)
@@ -264,6 +282,7 @@ def check(config: Config, vector_path: Path | None = None) -> Report:
     if not rows:
         rows.append(Row("topology", "inputs", True, "every input names a component"))
     rows += vrl_rows(document)
+    rows.append(vector_row(config, vector_path))
     services = config.enabled_services()
     rows += catalog_sample_rows(services)
     rows += user_sample_rows(config, services)

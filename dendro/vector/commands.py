@@ -96,10 +96,14 @@ def register(app: typer.Typer) -> None:
         table.add_column("result")
         table.add_column("detail", overflow="fold")
         for row in report.rows:
+            if row.skipped:
+                table.add_row(row.kind, row.name, "[yellow]skipped[/]", row.detail)
+                continue
             mark = "[green]pass[/]" if row.ok else "[bold red]FAIL[/]"
             table.add_row(row.kind, row.name, mark, "" if row.ok else row.detail)
         console.print(table)
         failed = len(report.failures)
-        console.print(f"{len(report.rows)} checks, {failed} failed", highlight=False)
+        skipped = sum(1 for row in report.rows if row.skipped)
+        console.print(f"{len(report.rows)} checks, {failed} failed, {skipped} skipped", highlight=False)
         if failed:
             raise typer.Exit(1)

@@ -18,7 +18,7 @@ import pytest
 
 from dendro import config as config_module
 from dendro.ingest.server import IngestServer, IngestSettings
-from dendro.services import postgres, runner, tables_of
+from dendro.services import catalog, postgres, runner, tables_of
 from dendro.services.base import STATEMENT_LINE_BYTES
 from dendro.services.internal import AGENT, AGENT_PARSER
 from dendro.store.local import LocalStore
@@ -159,3 +159,44 @@ def test_a_statement_line_at_the_limit_still_fits_one_firehose_record() -> None:
     (event,) = runner.run_events(postgres.SERVICE.parser("postgres"), {"message": line, "host": "db-1"})
     assert event["type"] == "postgres" and event["statement"].endswith("(1);")
     assert len(json.dumps(event, ensure_ascii=False).encode()) < firehose_record
+
+
+#: VRL functions Dendro's programs call, each checked to exist in VRL v0.21.0 (vectordotdev/vrl
+#: src/stdlib/*.rs, `fn identifier`), the VRL of Vector 0.44.0 (vectordotdev/vector Cargo.toml at
+#: v0.44.0: `vrl = { version = "0.21.0" …}`; at v0.43.1 it is 0.20.1). VRL's CHANGELOG.md puts
+#: "optional `timezone` argument in the `parse_timestamp` function" (vrl#1207) in 0.21.0.
+#: A program that needs another function: check it exists in VRL 0.21.0, or raise MIN_VECTOR.
+VRL_0_21_FUNCTIONS = frozenset(
+    {
+        "compact", "contains", "del", "downcase", "exists", "float", "format_timestamp",
+        "from_unix_timestamp", "get", "get_hostname", "int", "is_integer", "is_object", "is_string",
+        "is_timestamp", "match", "now", "object", "parse_regex", "parse_syslog", "parse_timestamp",
+        "replace", "round", "slice", "split", "string", "strip_whitespace", "timestamp", "to_float",
+        "to_int", "to_syslog_facility", "to_syslog_level", "upcase",
+    }
+)  # fmt: skip
+
+
+def _called_functions(program: str) -> set[str]:
+    """Names followed by ``(`` or ``!(`` outside strings, regex literals and comments."""
+    code = re.sub(r"r'[^']*'", "''", program)
+    code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', code)
+    code = re.sub(r"#[^\n]*", "", code)
+    return set(re.findall(r"\b([a-z_][a-z0-9_]*)!?\(", code)) - {"if"}
+
+
+def test_the_programs_need_no_vrl_newer_than_the_oldest_vector() -> None:
+    assert render.MIN_VECTOR == "0.44.0"
+    every = {name: {} for name in catalog()}
+    app = {"name": "a", "path": "/x", "regex": r"^(?P<level>\w+) (?P<message>.*)$"}
+    configs = [
+        {"services": every, "custom": [app]},
+        {"services": {"syslog": {"source": "journald"}}},
+    ]
+    called: set[str] = set()
+    for raw in configs:
+        for transform in render.render(config_module.from_dict(raw))["transforms"].values():
+            if transform["type"] == "remap":
+                called |= _called_functions(render.unescape(transform["source"]))
+    assert "parse_timestamp" in called and "to_syslog_level" in called  # the scan sees them
+    assert called <= VRL_0_21_FUNCTIONS, sorted(called - VRL_0_21_FUNCTIONS)
