@@ -590,10 +590,10 @@ REDIS_METRICS_SAMPLES = (
     _quiet("\r", "the blank line between sections"),
     _quiet("redis_mode:standalone\r", "a field Dendro does not keep"),
     _quiet("used_memory_human:991.59K\r", "a human-readable duplicate"),
-    Sample(input=exec_event("NOAUTH Authentication required.\r"), expected=None,
-           note="INFO refused: the parse_error shows it"),
+    Sample(input=exec_event("NOAUTH Authentication required."), expected=None,
+           note="INFO refused without a password (real redis-cli 7.0.15 output)"),
     Sample(input=exec_event("AUTH failed: WRONGPASS invalid username-password pair or user is disabled.",
-                            stream="stderr"), expected=None, note="a wrong password"),
+                            stream="stderr"), expected=None, note="a wrong password (real, on stderr)"),
     Sample(input=exec_event("rdb_last_bgsave_status:maybe\r"), expected=None, note="an unknown status"),
     Sample(input=exec_event("connected_clients:many\r"), expected=None, note="not a number"),
 )
