@@ -20,6 +20,9 @@ REAL_FIXTURES = (
     "mariadb_server",
     "nginx_server",
     "postgres_server",
+    "redis_server",
+    "haproxy_server",
+    "running_redis(",
     "prometheus: Prometheus",
 )
 REAL_MARK = "pytestmark = pytest.mark.real"
