@@ -113,6 +113,11 @@ class Config:
     def tables(self) -> dict[str, Table]:
         return catalog.tables_of(self.enabled_services())
 
+    def store_tables(self) -> dict[str, Table]:
+        """What a store of this config holds: every built-in table (so dashboards and the
+        exporter find them) plus the config's own (custom applications)."""
+        return {**catalog.all_tables(), **self.tables()}
+
     def data_dir(self) -> Path:
         base = self.path.parent if self.path else Path.cwd()
         return (base / self.local.data_dir).resolve()

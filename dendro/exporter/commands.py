@@ -7,7 +7,10 @@ from pathlib import Path
 import typer
 
 from dendro.cli_common import CONFIG_OPTION, console, fail, load_config, user_errors
-from dendro.exporter.server import DEFAULT_BIND, ExporterHandle, run_exporter, scrape_config
+from dendro.config import Config
+from dendro.exporter.server import DEFAULT_BIND, Exporter, scrape_config
+from dendro.runtime.lifecycle import run_until_stopped
+from dendro.store.base import Store
 
 
 def exporter(
@@ -39,12 +42,29 @@ def exporter(
         if value is not None and value < 0:
             fail(f"{name} must not be negative", code=2)
 
-    def started(handle: ExporterHandle) -> None:
-        console.print(f"Dendro exporter ({config.backend} backend) serving [bold]{handle.url}[/]"
+    def started(component: Exporter) -> None:
+        console.print(f"Dendro exporter ({config.backend} backend) serving [bold]{component.urls[0]}[/]"
                       " — Ctrl-C stops it")
 
     with user_errors():
-        run_exporter(config, on_start=started, port=port, interval=interval, delay=delay, bind=bind)
+        store = _local_store(config)
+        try:
+            options = {"port": port, "interval": interval, "delay": delay, "bind": bind, "store": store}
+            run_until_stopped(Exporter(config, **options), started)
+        finally:
+            if store is not None:
+                store.close()
+
+
+def _local_store(config: Config) -> Store | None:
+    """The local store to poll: through the running ``dendro up`` if there is one (it holds
+    DuckDB's writer lock), else the file read-only; None on AWS (the exporter reads S3)."""
+    if config.backend == "aws":
+        return None
+    from dendro.runtime.datadir import DataDir
+    from dendro.runtime.stores import open_for_query
+
+    return open_for_query(config, DataDir.of(config))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,9 @@
 """Serve ``/metrics``: build the source for the configured backend, poll it, expose the state.
 
 :func:`start_exporter` starts the poller thread and prometheus_client's HTTP server (127.0.0.1
-by default) and returns a handle to stop them; ``dendro up`` calls it with its own store, and
-``dendro exporter`` calls :func:`run_exporter`, which blocks until interrupted.
+by default) and returns a handle to stop them. :class:`Exporter` is the same as a component with
+``start()`` / ``stop()``: ``dendro up`` runs one over its own store, ``dendro exporter`` one over
+the store it opened (locally) or the pipeline's bucket (on AWS).
 """
 
 from __future__ import annotations
@@ -60,26 +61,16 @@ def pipeline_bucket(config: Config, clients: ClientFactory) -> str:
     return Names(config.pipeline, str(account), config.aws.region).bucket
 
 
-def open_local_store(config: Config) -> Store:
-    """The local store to read: through the running ``dendro up`` if there is one (it holds
-    DuckDB's writer lock), else the file read-only. ``dendro up`` passes its own store instead."""
-    from dendro.store.factory import open_for_query
-
-    store: Store = open_for_query(config)
-    return store
-
-
 def build_source(config: Config, state: State, *, delay: float, store: Store | None = None,
                  clients: ClientFactory | None = None, clock: Callable[[], float] = time.time) -> Source:
-    """The local source over ``store`` (or the config's local store), or the S3 source on AWS."""
+    """The local source over ``store``, or the S3 source of the pipeline's bucket on AWS."""
     if config.backend == "aws":
         clients = clients or boto3_clients(config.aws.region)
         bucket = pipeline_bucket(config, clients)
         return S3Source(clients("s3"), bucket, delay=delay, usage=state.record_usage, clock=clock)
-    from dendro.store.factory import store_tables
-
-    store = store if store is not None else open_local_store(config)
-    tables = store_tables(config)  # every table the store holds, configured or not
+    if store is None:
+        raise StoreError("the local exporter reads a store: pass the one it polls")
+    tables = config.store_tables()  # every table the store holds, configured or not
     services = config.enabled_services()
     reds = {**red_map(), **red_map(services)}
     return LocalSource(store, tables, roles(tables, reds), delay=delay, usage=state.record_usage, clock=clock)
@@ -108,19 +99,25 @@ def start_exporter(config: Config, *, port: int | None = None, interval: float |
     return ExporterHandle(f"http://{host}:{server.server_port}/metrics", state, poller, server, thread)
 
 
-def run_exporter(config: Config, on_start: Callable[[ExporterHandle], None] | None = None,
-                 **options: Any) -> None:
-    """Start the exporter and block until Ctrl-C."""
-    handle = start_exporter(config, **options)
-    if on_start is not None:
-        on_start(handle)
-    try:
-        while handle.thread.is_alive():
-            handle.thread.join(1.0)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        handle.stop()
+class Exporter:
+    """The exporter as a component (:func:`start_exporter` on ``start()``, its handle's ``stop()``)."""
+
+    name = "exporter"
+
+    def __init__(self, config: Config, **options: Any) -> None:
+        self.config = config
+        self.options = options
+        self.handle: ExporterHandle | None = None
+        self.urls: list[str] = []
+
+    def start(self) -> None:
+        self.handle = start_exporter(self.config, **self.options)
+        self.urls = [self.handle.url]
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.stop()
+            self.handle = None
 
 
 def scrape_config(config: Config, port: int | None = None, target_host: str = "127.0.0.1") -> str:

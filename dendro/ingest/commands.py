@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -14,14 +15,15 @@ from rich.table import Table as RichTable
 
 from dendro.cli_common import CONFIG_OPTION, console, fail, load_config, print_json, user_errors
 from dendro.config import DEFAULT_PATH, Config
-from dendro.ingest import backfill as backfill_module
-from dendro.ingest.client import running
-from dendro.ingest.up import Up, UpOptions, run_until_stopped
+from dendro.runtime.datadir import DataDir
+from dendro.runtime.lifecycle import run_until_stopped
 from dendro.services import get as get_service
-from dendro.store.base import QueryResult
-from dendro.store.factory import open_for_query, open_store
-from dendro.store.remote import RemoteStore
+from dendro.store.base import QueryResult, Store
 
+if TYPE_CHECKING:
+    from dendro.runtime.up import Up
+
+Writer = Callable[[list[dict[str, Any]]], tuple[int, int]]  # a batch → (written, rejected)
 DATA_DIR_OPTION = typer.Option(None, "--data-dir", help="Store directory (default: local.data_dir, .dendro).")
 
 
@@ -36,7 +38,7 @@ def _ready(up: Up) -> None:
     for name, url in up.urls:
         console.print(f"[bold]{name:>9}[/]  {url}", highlight=False)
     console.print(f"[bold]{'token':>9}[/]  {up.token}", highlight=False)
-    console.print(f"[bold]{'data':>9}[/]  {up.data_dir}", highlight=False)
+    console.print(f"[bold]{'data':>9}[/]  {up.data_dir.path}", highlight=False)
     console.print("Dendro is up. Ctrl-C stops it.")
 
 
@@ -57,19 +59,11 @@ def _render(result: QueryResult, output: str) -> None:
         console.print(f"{len(result.rows)} row(s){more} in {result.elapsed_seconds:.3f} s", style="dim")
 
 
-def _close(store: Any) -> None:
-    close = getattr(store, "close", None)
-    if close is not None:
-        close()
-
-
-def _writer(config: Config, data_dir: Path) -> tuple[Any, Any]:
+def _writer(config: Config, data_dir: DataDir) -> tuple[Store, Writer]:
     """A function writing a batch through the running server, else into the store itself."""
-    server = running(data_dir, config.local.token_env)
-    if server:
-        store: Any = RemoteStore(server.base_url, server.token, config.database)
-    else:
-        store = open_store(config, data_dir=data_dir)
+    from dendro.runtime.stores import open_for_writing
+
+    store = open_for_writing(config, data_dir)
 
     def write(batch: list[dict[str, Any]]) -> tuple[int, int]:
         result = store.write(batch)
@@ -91,6 +85,8 @@ def register(app: typer.Typer) -> None:
         demo: bool = typer.Option(False, "--demo", help="Feed realistic demo traffic through the ingest."),
     ) -> None:
         """Run Dendro locally: store, ingest for Vector (0.0.0.0), console and exporter."""
+        from dendro.runtime.up import Up, UpOptions
+
         config = _config(config_path)
         options = UpOptions(
             data_dir.resolve() if data_dir else None,
@@ -114,13 +110,15 @@ def register(app: typer.Typer) -> None:
         data_dir: Path | None = DATA_DIR_OPTION,
     ) -> None:
         """Backfill existing log files through the service's parsers into the store."""
+        from dendro.ingest import backfill as backfill_module
+
         config = _config(config_path)
         try:
             chosen = get_service(service)
         except KeyError as error:
             fail(str(error.args[0]))
         settings = {**chosen.defaults(), **config.services.get(service, {})}
-        directory = data_dir.resolve() if data_dir else config.data_dir()
+        directory = DataDir.of(config, data_dir.resolve() if data_dir else None)
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             fail(f"not a file: {', '.join(missing)}")
@@ -138,7 +136,7 @@ def register(app: typer.Typer) -> None:
             except backfill_module.BackfillError as error:
                 fail(str(error))
             finally:
-                _close(store)
+                store.close()
         structure = f", {result.no_event} log structure (no event)" if result.no_event else ""
         console.print(
             f"{result.records} record(s) from {result.files} file(s): {result.written} written,"
@@ -157,11 +155,13 @@ def register(app: typer.Typer) -> None:
         """Run a read-only query on the store (through `dendro up` when it is running)."""
         if output not in ("table", "csv", "json"):
             fail(f"--format {output}: expected table, csv or json", code=2)
+        from dendro.runtime.stores import open_for_query
+
         config = _config(config_path)
         with user_errors():
-            store = open_for_query(config, data_dir.resolve() if data_dir else None)
+            store = open_for_query(config, DataDir.of(config, data_dir.resolve() if data_dir else None))
             try:
                 result = store.query(sql, max_rows=max_rows)
             finally:
-                _close(store)
+                store.close()
         _render(result, output)

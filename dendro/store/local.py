@@ -1,8 +1,9 @@
 """The local store: one DuckDB file in the data dir, speaking Dendro's Timestream SQL.
 
-Layout. The file (default ``.dendro/dendro.duckdb``) is ATTACHed to an in-memory DuckDB under
-the pipeline's database name, so ``"dendro"."nginx_access"`` resolves exactly as on Timestream
-(catalog ``dendro``, schema ``main``), and ``USE`` makes unqualified names work too. Each table
+Layout. The file (``DATA_DIR/dendro.duckdb`` for ``dendro up``, see :mod:`dendro.runtime.datadir`)
+is ATTACHed to an in-memory DuckDB under the pipeline's database name, so
+``"dendro"."nginx_access"`` resolves exactly as on Timestream (catalog ``dendro``, schema
+``main``), and ``USE`` makes unqualified names work too. Each table
 has ``time TIMESTAMP`` (UTC, no zone, as Timestream's ``time``) and the catalog's columns; the
 ``rejected`` table keeps every event that fits no table with the reason and the raw JSON; the
 ``dendro_meta.schema_version`` table lets an older Dendro refuse a newer file.
@@ -44,7 +45,6 @@ from dendro.store.sql import literal, quote
 #: bumped when the file layout changes in a way an older Dendro cannot read
 SCHEMA_VERSION = 1
 META_SCHEMA = "dendro_meta"
-DEFAULT_FILE = "dendro.duckdb"
 DEFAULT_QUERY_TIMEOUT = 30.0
 
 REJECTED = Table(

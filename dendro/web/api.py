@@ -185,7 +185,7 @@ def log_list() -> Response:
         if stream:
             return jsonify(asdict(logs.stream_events(client, group, stream, token)))
         return jsonify(asdict(logs.list_streams(client, group, token)))
-    files = logs.log_files(c.data_dir)
+    files = logs.log_files(c.log_dir)
     if not files:
         return jsonify(
             {

@@ -1,7 +1,8 @@
 """Who may use the console: anyone on the machine for a loopback bind, token holders otherwise.
 
 - ``127.0.0.1`` (the default) needs no token. Any other bind needs one: ``$DENDRO_CONSOLE_TOKEN``,
-  or a token generated once and kept in the data directory (``console-token``, mode 0600).
+  or a token generated once and kept in the data directory (``console-token``, mode 0600; the
+  process serving the console finds it, see :mod:`dendro.runtime.console`).
   A browser signs in on the login page, which sets a session cookie (HttpOnly, SameSite=Lax);
   scripts send ``Authorization: Bearer <token>``. Without either, pages redirect to the login
   page and the API answers 401.
@@ -17,14 +18,10 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-from pathlib import Path
 
 from flask import Flask, Response, abort, g, jsonify, redirect, request, session, url_for
 
-from dendro.ingest.token import stored_token
-
 TOKEN_ENV = "DENDRO_CONSOLE_TOKEN"
-TOKEN_FILE = "console-token"
 LOCAL_NAMES = ("localhost",)
 #: paths that never need a token (the login page itself, static files, the health check)
 OPEN_ENDPOINTS = ("auth.login", "static", "healthz")
@@ -46,18 +43,6 @@ def is_local(bind: str) -> bool:
         return ipaddress.ip_address(bind).is_loopback
     except ValueError:
         return False
-
-
-def console_token(data_dir: Path, env: str = TOKEN_ENV) -> str:
-    """``$DENDRO_CONSOLE_TOKEN``, else the stored token, else a new one stored with mode 0600."""
-    return stored_token(data_dir, TOKEN_FILE, env)
-
-
-def token_for_bind(bind: str, data_dir: Path, token: str | None = None) -> str | None:
-    """The token a bind requires: None for loopback, else the given or configured one."""
-    if is_local(bind):
-        return token
-    return token or console_token(data_dir)
 
 
 def matches(given: str, expected: str) -> bool:

@@ -8,6 +8,8 @@ import typer
 
 from dendro.cli_common import CONFIG_OPTION, console, fail, load_config, user_errors
 from dendro.config import DEFAULT_PATH, Config
+from dendro.runtime.datadir import DataDir
+from dendro.runtime.lifecycle import run_until_stopped
 
 start_app = typer.Typer(help="Start a Dendro component on its own.", no_args_is_help=True)
 
@@ -30,23 +32,24 @@ def server(
     ),
 ) -> None:
     """Serve the web console over the configured store (local DuckDB or Timestream)."""
-    from dendro.web.app import serve_forever
+    from dendro.runtime.console import console as console_server
+    from dendro.runtime.stores import open_for_query
     from dendro.web.auth import AuthError
 
     config = _config(config_path)
+    directory = DataDir.of(config, data_dir.resolve() if data_dir else None)
+    host, chosen = bind or config.console.bind, port if port is not None else config.console.port
     with user_errors():
+        store = open_for_query(config, directory)
         try:
-            serve_forever(
-                config,
-                host=bind or config.console.bind,
-                port=port if port is not None else config.console.port,
-                data_dir=data_dir.resolve() if data_dir else None,
-                ready=lambda url, token: _ready(url, token),
-            )
+            server, token = console_server(config, store, directory, host=host, port=chosen)
+            run_until_stopped(server, lambda started: _ready(started.urls[0], token))
         except AuthError as error:
             fail(str(error))
         except OSError as error:
             fail(f"cannot serve the console: {error.strerror or error}")
+        finally:
+            store.close()
 
 
 def _ready(url: str, token: str | None) -> None:

@@ -35,10 +35,10 @@ def loader_log_group(pipeline: str) -> str:
     return Names(pipeline, "000000000000", "us-east-1").log_group
 
 
-def log_files(data_dir: Path) -> list[Path]:
-    if not data_dir.is_dir():
+def log_files(log_dir: Path | None) -> list[Path]:
+    if log_dir is None or not log_dir.is_dir():
         return []
-    return sorted(p for p in data_dir.glob("*.log") if p.is_file())
+    return sorted(p for p in log_dir.glob("*.log") if p.is_file())
 
 
 @dataclass

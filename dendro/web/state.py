@@ -1,4 +1,4 @@
-"""What every page of one console shares: the config, the store, the data dir, the result cache.
+"""What every page of one console shares: the config, the store, the log dir, the result cache.
 
 Kept on ``app.extensions["dendro"]``; views reach it with :func:`console`. Tests build one over a
 store of known data and inject the AWS clients (CloudWatch Logs, CloudWatch) they need.
@@ -28,7 +28,7 @@ TIMESTREAM_REFRESH = 60
 class Console:
     config: Config
     store: Store
-    data_dir: Path
+    log_dir: Path | None  # the directory whose *.log files the Logs page shows (local backend)
     results: ResultCache = field(default_factory=ResultCache)
     logs_client: Callable[[], Any] | None = None  # CloudWatch Logs client factory (AWS)
 

@@ -22,7 +22,6 @@ from dendro.alerts.prometheus import rule_files
 from dendro.exporter.server import start_exporter
 from dendro.grafana.macros import expand_promql
 from dendro.grafana.selection import all_services
-from dendro.store.factory import store_tables
 from dendro.store.local import LocalStore
 from tests.grafana.helpers import access, boards, host_metrics, known_events, panels, refused_events
 from tests.servers.prometheus import Prometheus
@@ -63,7 +62,7 @@ VARIABLES = variable_metrics()
 def scraped(tmp_path_factory: pytest.TempPathFactory, prometheus: Prometheus) -> Iterator[Prometheus]:
     config = all_services()
     path: Path = tmp_path_factory.mktemp("grafana-prom") / "dendro.duckdb"
-    store = LocalStore(path, config.database, store_tables(config))
+    store = LocalStore(path, config.database, config.store_tables())
     recording = rule_files(config.pipeline, rules(config))[f"{config.pipeline}-recording.rules.yml"]
     for group in recording["groups"]:
         group["interval"] = "1s"

@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 from dendro.cli import app
 from dendro.config import Config
 from dendro.ingest.demo import Traffic, tick_events
-from dendro.ingest.up import Up, UpOptions
+from dendro.runtime.datadir import DataDir
+from dendro.runtime.stores import open_for_query
+from dendro.runtime.up import Up, UpOptions
 from dendro.services import catalog
-from dendro.store.factory import open_for_query
 from tests.support import free_port
 
 NGINX = ('203.0.113.7 - - [26/Nov/2026:12:00:{s:02d} +0000] "GET /api/{s} HTTP/1.1" {status} 1534 "-"'
@@ -154,7 +155,7 @@ def test_up_with_demo_shows_data_through_query_within_10_seconds(tmp_path: Path)
     try:
         deadline, seen = time.monotonic() + 10, 0
         while time.monotonic() < deadline and not seen:
-            reader = open_for_query(config, tmp_path / "data")
+            reader = open_for_query(config, DataDir(tmp_path / "data"))
             seen = reader.query("SELECT count(*) FROM nginx_access").rows[0][0]
             time.sleep(0.5)
         assert seen > 0

@@ -14,7 +14,6 @@ import urllib.request
 from pathlib import Path
 
 from dendro.config import Config
-from dendro.store.factory import store_tables
 from dendro.store.local import LocalStore
 from tests.support import free_port, wait_for_port
 
@@ -70,7 +69,7 @@ def test_every_acknowledged_batch_survives_kill_9(tmp_path: Path) -> None:
     client.join(timeout=10)
     assert len(acked) >= 20, process.stderr.read().decode() if process.stderr else ""
 
-    with LocalStore(data_dir / "dendro.duckdb", "dendro", store_tables(Config())) as store:
+    with LocalStore(data_dir / "dendro.duckdb", "dendro", Config().store_tables()) as store:
         rows = store.query(
             "SELECT split_part(path, '/', 3) AS batch, count(*) FROM nginx_access GROUP BY 1", max_rows=None
         ).rows

@@ -10,7 +10,8 @@ import pytest
 
 from dendro.config import Config
 from dendro.ingest import server
-from dendro.ingest.up import LOG_FILE, Up, UpOptions
+from dendro.runtime.datadir import DataDir
+from dendro.runtime.up import Up, UpOptions
 from dendro.store.remote import post_events
 from tests.support import free_port
 
@@ -33,7 +34,7 @@ def test_refusals_rejections_and_summary_are_logged(tmp_path: Path, monkeypatch:
         assert answer == {"written": 1, "rejected": 1}
     finally:
         up.stop()
-    lines = (tmp_path / "data" / LOG_FILE).read_text().splitlines()
+    lines = (tmp_path / "data" / DataDir.INGEST_LOG).read_text().splitlines()
     assert any("WARNING 127.0.0.1 /ingest refused (401): missing or wrong bearer token" in ln for ln in lines)
     rejected = "127.0.0.1: 1 event(s) rejected, the first for: unknown event type 'ftp'"
     assert any(rejected in ln for ln in lines)

@@ -13,8 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dendro.config import Config, from_dict
-from dendro.store.factory import open_store
-from dendro.store.local import LocalStore
+from dendro.runtime.datadir import DataDir
+from dendro.runtime.stores import open_store
+from dendro.store.base import Store
 from dendro.web.app import create_app
 from tests.web import data
 
@@ -23,7 +24,7 @@ from tests.web import data
 class Known:
     now: datetime
     events: list[dict[str, Any]]
-    store: LocalStore
+    store: Store
     config: Config
     data_dir: Path
 
@@ -39,7 +40,7 @@ def known(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Known]:
     config = from_dict(
         {"services": {"nginx": {}, "postgres": {}, "host": {}}, "local": {"data_dir": str(directory)}}
     )
-    store = open_store(config, data_dir=directory)
+    store = open_store(config, DataDir(directory))
     now = datetime.now(UTC)
     items = data.events(now)
     result = store.write(items)
@@ -50,7 +51,7 @@ def known(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Known]:
 
 @pytest.fixture(scope="session")
 def app(known: Known) -> Flask:
-    return create_app(known.config, known.store, data_dir=known.data_dir)
+    return create_app(known.config, known.store, log_dir=known.data_dir)
 
 
 @pytest.fixture

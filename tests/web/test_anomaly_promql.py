@@ -22,7 +22,8 @@ from dendro.alerts.model import rules
 from dendro.alerts.state import LocalEvaluator
 from dendro.config import from_dict
 from dendro.metrics import names
-from dendro.store.factory import open_store
+from dendro.runtime.datadir import DataDir
+from dendro.runtime.stores import open_store
 from tests.support import require_binary
 from tests.web.data import stamp
 
@@ -57,7 +58,7 @@ def console_z(tmp_path: Path, counts: list[int]) -> float:
         "alerts": {"rules": {"nginx": {"rate_anomaly": {"window": f"{MINUTES}m", "min_rate": 0.1}}}},
     })
     rule = next(r for r in rules(config) if r.name == "nginx_rate_anomaly")
-    store = open_store(config, data_dir=tmp_path)
+    store = open_store(config, DataDir(tmp_path))
     try:
         assert not store.write(events(counts)).rejected
         state = LocalEvaluator(store, config, EPOCH + timedelta(minutes=MINUTES))(rule)

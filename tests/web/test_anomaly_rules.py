@@ -16,7 +16,8 @@ import pytest
 from dendro.alerts.model import rules
 from dendro.alerts.state import LocalEvaluator, RuleState, zscore
 from dendro.config import from_dict
-from dendro.store.factory import open_store
+from dendro.runtime.datadir import DataDir
+from dendro.runtime.stores import open_store
 from tests.web.data import stamp
 
 NOW = datetime(2026, 11, 26, 12, 2, 30, tzinfo=UTC)
@@ -72,7 +73,7 @@ def evaluated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RuleState]:
         "alerts": {"rules": {"nginx": {"rate_anomaly": {"min_rate": 0.1},
                                        "latency_anomaly": {"min_rate": 0.1}}}},
     })
-    store = open_store(config, data_dir=directory)
+    store = open_store(config, DataDir(directory))
     try:
         assert not store.write(traffic()).rejected
         evaluate = LocalEvaluator(store, config, NOW)

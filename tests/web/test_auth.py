@@ -7,8 +7,10 @@ import urllib.request
 
 import pytest
 
+from dendro.runtime.console import console, console_token
+from dendro.runtime.datadir import DataDir
 from dendro.web import auth
-from dendro.web.app import create_app, serve
+from dendro.web.app import create_app
 from tests.web.conftest import Known, csrf
 
 
@@ -18,7 +20,7 @@ def test_local_binds() -> None:
 
 
 def test_token_required_pages_redirect_and_api_refuses(known: Known) -> None:
-    client = create_app(known.config, known.store, token="s3cret", data_dir=known.data_dir).test_client()
+    client = create_app(known.config, known.store, token="s3cret", log_dir=known.data_dir).test_client()
     page = client.get("/agents")
     assert page.status_code == 302 and page.headers["Location"].startswith("/login?next=/agents")
     assert client.get("/api/home").status_code == 401
@@ -33,7 +35,7 @@ def test_token_required_pages_redirect_and_api_refuses(known: Known) -> None:
 
 
 def test_login_sets_a_session(known: Known) -> None:
-    client = create_app(known.config, known.store, token="s3cret", data_dir=known.data_dir).test_client()
+    client = create_app(known.config, known.store, token="s3cret", log_dir=known.data_dir).test_client()
     token = csrf(client, "/login")
     wrong = client.post("/login", data={"token": "nope", "csrf_token": token, "next": "/agents"})
     assert wrong.status_code == 401 and "not the console" in wrong.get_data(as_text=True)
@@ -47,7 +49,8 @@ def test_login_sets_a_session(known: Known) -> None:
 
 def test_a_non_local_bind_without_the_token_is_refused(known: Known, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(auth.TOKEN_ENV, "from-the-env")
-    server, token = serve(known.config, known.store, host="0.0.0.0", port=0, data_dir=known.data_dir)
+    server, token = console(known.config, known.store, DataDir(known.data_dir), host="0.0.0.0", port=0)
+    server.start()
     try:
         assert token == "from-the-env"
         url = f"http://127.0.0.1:{server.port}/api/home"
@@ -65,8 +68,8 @@ def test_a_generated_token_is_kept_private(
     tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(auth.TOKEN_ENV, raising=False)
-    directory = tmp_path  # type: ignore[assignment]
-    first = auth.token_for_bind("0.0.0.0", directory)  # type: ignore[arg-type]
-    assert first and auth.token_for_bind("0.0.0.0", directory) == first  # type: ignore[arg-type]
-    assert ((directory / auth.TOKEN_FILE).stat().st_mode & 0o777) == 0o600  # type: ignore[operator]
-    assert auth.token_for_bind("127.0.0.1", directory) is None  # type: ignore[arg-type]
+    directory = DataDir(tmp_path)  # type: ignore[arg-type]
+    first = console_token("0.0.0.0", directory)
+    assert first and console_token("0.0.0.0", directory) == first
+    assert (directory.console_token.stat().st_mode & 0o777) == 0o600
+    assert console_token("127.0.0.1", directory) is None

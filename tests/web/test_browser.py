@@ -33,7 +33,7 @@ pytestmark = pytest.mark.real
 @pytest.fixture(scope="module")
 def base_url(known: Known) -> Iterator[str]:
     port = free_port()
-    server = ConsoleServer(create_app(known.config, known.store, data_dir=known.data_dir), "127.0.0.1", port)
+    server = ConsoleServer(create_app(known.config, known.store, log_dir=known.data_dir), "127.0.0.1", port)
     server.start()
     wait_for_port(port)
     yield f"http://127.0.0.1:{port}"

@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dendro.config import Config
-from dendro.store.factory import open_store
+from dendro.runtime.datadir import DataDir
+from dendro.runtime.stores import open_store
 from tests.support import free_port, wait_for_port
 from tests.web import data
 
 
 def test_start_server_serves_the_store(tmp_path: Path) -> None:
-    store = open_store(Config(), data_dir=tmp_path)
+    store = open_store(Config(), DataDir(tmp_path))
     store.write(data.events(datetime.now(UTC)))
     store.close()
     port = free_port()

@@ -21,7 +21,7 @@ def test_local_log_file_newest_first_and_paged(known: Known, tmp_path: os.PathLi
 
     directory = Path(tmp_path)
     (directory / "ingest.log").write_text("".join(f"line {i} <b>\n" for i in range(450)), encoding="utf-8")
-    client = create_app(known.config, known.store, data_dir=directory).test_client()
+    client = create_app(known.config, known.store, log_dir=directory).test_client()
     page = client.get("/logs").get_data(as_text=True)
     lines = re.search(r'<pre class="log" id="log-lines">(.*?)</pre>', page, re.S).group(1).splitlines()  # type: ignore[union-attr]
     assert lines[0] == "line 449 &lt;b&gt;" and len(lines) == 200
@@ -66,7 +66,7 @@ def test_loader_log_streams_and_events(aws: None, known: Known) -> None:
         ],
     )
     config = replace(known.config, backend="aws")
-    client = create_app(config, known.store, data_dir=known.data_dir).test_client()
+    client = create_app(config, known.store, log_dir=known.data_dir).test_client()
     listing = client.get("/logs").get_data(as_text=True)
     assert group in listing and listing.count('href="/logs?stream=') == 25
     older = re.search(r'href="(/logs\?token=[^"]+)"', listing)

@@ -43,16 +43,16 @@ def _aws(c: Console) -> str:
 
 
 def _local(c: Console) -> str:
-    files = logs.log_files(c.data_dir)
+    files = logs.log_files(c.log_dir)
     wanted = request.args.get("file")
     if files:
         by_name = {f.name: f for f in files}
         if wanted and wanted not in by_name:
-            abort(404, description=f"no log file {wanted!r} in {c.data_dir}")
+            abort(404, description=f"no log file {wanted!r} in {c.log_dir}")
         chosen = by_name[wanted] if wanted else files[0]
         file_page = logs.read_file_page(chosen, page_number())
         return render_template(
-            "logs_local.html", files=files, chosen=chosen, file_page=file_page, data_dir=c.data_dir,
+            "logs_local.html", files=files, chosen=chosen, file_page=file_page, log_dir=c.log_dir,
             problems=None,
         )
     table = request.args.get("table", "rejected")
@@ -78,7 +78,7 @@ def _local(c: Console) -> str:
         files=[],
         chosen=None,
         file_page=None,
-        data_dir=c.data_dir,
+        log_dir=c.log_dir,
         problems=rows[:PROBLEM_ROWS],
         table=table,
         page=page,
