@@ -168,11 +168,12 @@ def test_a_statement_line_at_the_limit_still_fits_one_firehose_record() -> None:
 #: A program that needs another function: check it exists in VRL 0.21.0, or raise MIN_VECTOR.
 VRL_0_21_FUNCTIONS = frozenset(
     {
-        "compact", "contains", "del", "downcase", "exists", "float", "format_timestamp",
-        "from_unix_timestamp", "get", "get_hostname", "int", "is_integer", "is_object", "is_string",
-        "is_timestamp", "match", "now", "object", "parse_regex", "parse_syslog", "parse_timestamp",
-        "replace", "round", "slice", "split", "string", "strip_whitespace", "timestamp", "to_float",
-        "to_int", "to_syslog_facility", "to_syslog_level", "upcase",
+        "assert", "compact", "contains", "del", "downcase", "exists", "filter", "float",
+        "format_timestamp", "from_unix_timestamp", "get", "get_hostname", "includes", "int",
+        "is_integer", "is_object", "is_string", "is_timestamp", "length", "match", "mod", "now",
+        "object", "parse_regex", "parse_syslog", "parse_timestamp", "parse_url", "replace", "round",
+        "slice", "split", "starts_with", "string", "strip_whitespace", "timestamp", "to_float",
+        "to_int", "to_string", "to_syslog_facility", "to_syslog_level", "upcase",
     }
 )  # fmt: skip
 
