@@ -210,6 +210,9 @@ def test_a_local_exporter_belongs_to_this_node() -> None:
 
 
 def test_the_sources_vector_gets() -> None:
+    # vectordotdev/vector v0.57.0: src/sources/ has no HAProxy source (nginx_metrics and
+    # apache_metrics exist, nothing for HAProxy), hence prometheus_scrape on HAProxy's exporter;
+    # src/sources/prometheus/scrape.rs: `endpoints` (alias `hosts`) and `endpoint_tag`
     settings = SERVICE.defaults()
     assert settings == {"log": ["/var/log/haproxy.log"], "metrics_url": ""}
     logs, metrics = SERVICE.sources
