@@ -1,17 +1,16 @@
 """The desired state of a pipeline, derived from dendro.yaml and the service catalog.
 
 Pure: no AWS call. The account and region come from the credentials check; the loader's zip
-from :mod:`dendro.pipeline.package`; metric filters and alarms from ``dendro.alerts.cloudwatch``
-when that module is installed (they are data: one resource per call it returns).
+from :mod:`dendro.pipeline.package`; metric filters and alarms from :mod:`dendro.alerts.cloudwatch`
+(they are data: one resource per call it returns).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Sequence
-from typing import Any
 
+from dendro.alerts import cloudwatch
 from dendro.config import Config
 from dendro.pipeline import policies
 from dendro.pipeline.models import (
@@ -34,8 +33,6 @@ from dendro.pipeline.models import (
     TimestreamTable,
     Topic,
 )
-
-ALERTS_MODULE = "dendro.alerts.cloudwatch"
 
 
 def emails_of(config: Config, extra: Sequence[str] = ()) -> tuple[str, ...]:
@@ -67,17 +64,13 @@ def environment(config: Config, names: Names) -> dict[str, str]:
 
 
 def _alerts(config: Config, names: Names, log_group: LogGroup, topic: Topic) -> list[Resource]:
-    try:
-        module: Any = importlib.import_module(ALERTS_MODULE)
-    except ModuleNotFoundError:
-        return []
     resources: list[Resource] = []
-    for params in module.metric_filters(config, names.log_group):
+    for params in cloudwatch.metric_filters(config, names.log_group):
         params = {**params, "logGroupName": names.log_group}
         resources.append(
             MetricFilter(params["filterName"], names.pipeline, params=params, log_group=log_group)
         )
-    for params in module.alarms(config, names.topic_arn):
+    for params in cloudwatch.alarms(config, names.topic_arn):
         name = params["AlarmName"]
         if not name.startswith(names.alarm_prefix):  # teardown finds alarms by the pipeline's prefix
             name = names.alarm_prefix + name
@@ -177,8 +170,3 @@ def desired(
     if agent_user:
         resources.append(AgentUser(names.agent_user, p, policy=agent_policy, boundary=cap))
     return Pipeline(names=names, resources=tuple(resources))
-
-
-def canonical(document: Any) -> str:
-    """A policy document as comparable text."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"))
