@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from dendro.cli_common import CONFIG_OPTION, JSON_OPTION, YES_OPTION, console, err_console, fail, load_config
 from dendro.config import Config
-from dendro.pipeline import deployer
-from dendro.pipeline.clients import Clients
 from dendro.pipeline.errors import DeployError
-from dendro.pipeline.executor import Progress
-from dendro.pipeline.inventory import Inventory
 from dendro.pipeline.models import Plan
+
+if TYPE_CHECKING:  # boto3 is loaded by the verbs that call AWS, not by `dendro --help`
+    from dendro.pipeline import deployer
+    from dendro.pipeline.clients import Clients
+    from dendro.pipeline.executor import Progress
+    from dendro.pipeline.inventory import Inventory
 
 EMAIL_OPTION = typer.Option(None, "--email", help="Email address for alerts (repeat for several).")
 
@@ -28,6 +31,8 @@ def _progress(event: Progress) -> None:
 
 
 def _clients(config: Config) -> Clients:
+    from dendro.pipeline.clients import Clients
+
     return Clients(region=config.aws.region)
 
 
@@ -61,6 +66,8 @@ def deploy(
     ),
 ) -> None:
     """Create or update the AWS pipeline (Firehose → S3 → Lambda → Timestream, alerts)."""
+    from dendro.pipeline import deployer
+
     config = load_config(config_path)
     clients = _clients(config)
     if print_policy:
@@ -147,6 +154,8 @@ def _render_deploy(report: deployer.DeployReport, dry_run: bool, seconds: float)
 
 def list_pipeline(config_path: Path | None = CONFIG_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Show every component of the AWS pipeline with its state and console link."""
+    from dendro.pipeline import deployer
+
     config = load_config(config_path)
     try:
         inventory = deployer.inventory(config, _clients(config))
@@ -180,6 +189,8 @@ def _render_inventory(inventory: Inventory) -> None:
 
 def teardown(config_path: Path | None = CONFIG_OPTION, yes: bool = YES_OPTION) -> None:
     """Delete every resource of the AWS pipeline (found by name and tag), then check none is left."""
+    from dendro.pipeline import deployer
+
     config = load_config(config_path)
     clients = _clients(config)
     try:
