@@ -159,17 +159,36 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles(edges) == [["a", "b", "c"]]
 
 
+def against_layers(edges: dict[str, dict[str, int]]) -> list[tuple[str, int, str]]:
+    """(module, line, imported module) of every import that does not point to a lower layer."""
+    return [
+        (module, line, target)
+        for module, targets in edges.items()
+        for target, line in sorted(targets.items())
+        if package_of(target) != package_of(module) and layer_of(target) >= layer_of(module)
+    ]
+
+
 def test_every_import_points_down() -> None:
-    wrong = []
-    for module, targets in graph().items():
-        for target, line in sorted(targets.items()):
-            same_package = package_of(target) == package_of(module)
-            if not same_package and layer_of(target) >= layer_of(module):
-                wrong.append(
-                    f"{modules()[module].relative_to(ROOT)}:{line}: {module} ({package_of(module)}) imports"
-                    f" {target} ({package_of(target)})"
-                )
+    paths = modules()
+    wrong = [
+        f"{paths[m].relative_to(ROOT)}:{line}: {m} ({package_of(m)}) imports {t} ({package_of(t)})"
+        for m, line, t in against_layers(graph())
+    ]
     assert wrong == [], "imports against the layers (ARCHITECTURE.md, Layers):\n" + "\n".join(wrong)
+
+
+def test_the_rule_refuses_upward_and_sideways_imports() -> None:
+    edges = {
+        "dendro.web.app": {"dendro.store.base": 1, "dendro.web.auth": 2},  # down, own package
+        "dendro.store.factory": {"dendro.ingest.client": 3},  # up
+        "dendro.exporter.server": {"dendro.web.app": 4},  # sideways: one layer, two packages
+        "dendro.web.commands": {"dendro.cli_common": 5, "dendro.runtime.up": 6},  # the CLI layer
+    }
+    assert against_layers(edges) == [
+        ("dendro.store.factory", 3, "dendro.ingest.client"),
+        ("dendro.exporter.server", 4, "dendro.web.app"),
+    ]
 
 
 def test_every_package_has_a_layer() -> None:
