@@ -22,7 +22,6 @@ Unit = Literal["percent", "seconds", "count", "zscore", "horizon"]
 Target = Literal["prometheus", "grafana", "cloudwatch"]
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
-TARGETS: tuple[Target, ...] = ("prometheus", "grafana", "cloudwatch")
 METRICS: tuple[Target, ...] = ("prometheus", "grafana")
 
 
@@ -39,7 +38,6 @@ class Kind:
     description: str
     targets: tuple[Target, ...] = METRICS
     window_s: int = 0  # 0: the kind has no window
-    window_help: str = ""
     min_rate: float | None = None  # requests/s below which the rule stays silent (anomaly kinds)
     op: Literal[">", "<"] = ">"
 
@@ -78,7 +76,6 @@ KINDS: dict[str, Kind] = {
             "The request rate of {service} on {host} is more than {threshold} standard deviations"
             " away from its mean over the last {window}.",
             window_s=86400,
-            window_help="the baseline the mean and standard deviation are taken over",
             min_rate=1.0,
         ),
         Kind(
@@ -91,7 +88,6 @@ KINDS: dict[str, Kind] = {
             "The p95 latency of {service} on {host} is more than {threshold} standard deviations"
             " away from its mean over the last {window}.",
             window_s=86400,
-            window_help="the baseline the mean and standard deviation are taken over",
             min_rate=1.0,
         ),
         Kind(
@@ -104,7 +100,6 @@ KINDS: dict[str, Kind] = {
             "{value} {event} events from {service} on {host} in the last {window} (alert above {threshold}).",
             targets=("prometheus", "grafana", "cloudwatch"),
             window_s=300,
-            window_help="the window events are counted over (CloudWatch: the alarm period)",
         ),
         Kind(
             "status_events",
@@ -116,7 +111,6 @@ KINDS: dict[str, Kind] = {
             "{service} logged more than {threshold} {event} events in {window}.",
             targets=("cloudwatch",),
             window_s=300,
-            window_help="the alarm period events are counted over",
         ),
         Kind(
             "agent_silent",
@@ -164,7 +158,6 @@ KINDS: dict[str, Kind] = {
             "At the rate it filled over the last {window}, filesystem {mountpoint} on {host} will be"
             " full within {threshold}.",
             window_s=21600,
-            window_help="the past the trend is fitted over",
             op="<",
         ),
     )

@@ -137,10 +137,6 @@ class TimeToFull:
     seconds_low: float | None  # fastest plausible (upper bound of the slope)
     seconds_high: float | None  # slowest plausible; None: it may not fill at all
 
-    @property
-    def used_ratio(self) -> float:
-        return self.used_bytes / self.total_bytes if self.total_bytes else 0.0
-
 
 def time_to_full(times: Sequence[float], used: Sequence[float], total: float) -> TimeToFull | None:
     """Fit used bytes against time (epoch seconds); None with fewer than three samples."""

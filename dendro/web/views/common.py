@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask import request
 
@@ -32,7 +32,3 @@ def attempt(read: Callable[[], T]) -> tuple[T | None, str]:
         return read(), ""
     except StoreError as error:
         return None, str(error)
-
-
-def args_without(name: str) -> dict[str, Any]:
-    return {k: v for k, v in request.args.items() if k != name}
