@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dendro.grafana.timestream import TimestreamTarget
+from dendro.store.sql import literal
 
 Value = str | Sequence[str]
 VARIABLE_RE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)")
@@ -42,14 +43,10 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _sql_value(value: Value) -> str:
     if isinstance(value, str):
         return value
-    return ",".join(_sql_literal(v) for v in value)
+    return ",".join(literal(v) for v in value)
 
 
 def _prom_value(value: Value) -> str:
