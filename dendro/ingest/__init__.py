@@ -1,1 +1,1 @@
-"""The local HTTP ingest for Vector's http sink, and backfill of existing log files."""
+"""The local HTTP ingest for Vector's http sink, backfill of existing log files, demo traffic."""
