@@ -20,6 +20,13 @@ class QueryError(StoreError):
     """A query a user wrote is refused or wrong; ``str()`` says why, in one sentence."""
 
 
+class DiskFull(StoreError):
+    """The store cannot commit because its disk (or its quota) is full; nothing was written.
+
+    The local ingest answers it with 507 Insufficient Storage, so an agent keeps its batch and
+    retries instead of taking it for a refusal of the data."""
+
+
 @dataclass(frozen=True)
 class ResultColumn:
     name: str
