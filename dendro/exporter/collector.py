@@ -161,13 +161,17 @@ def self_families(data: Snapshot) -> Iterator[Metric]:
 
 
 class DendroCollector(Collector):
-    """Exposes a :class:`State`; builds fresh families on every ``collect()``."""
+    """Exposes a :class:`State`; builds fresh families on every ``collect()``.
+
+    A collect is a scrape: the label sets it returns at 0 for the first time get their held
+    increments right after it (see :mod:`dendro.exporter.state`), so the next scrape shows them.
+    """
 
     def __init__(self, state: State) -> None:
         self.state = state
 
     def collect(self) -> Iterator[Metric]:
-        with self.state.reading() as data:
+        with self.state.scraping() as data:
             families = [*red_families(data), *event_families(data), *host_families(data)]
             families += self_families(data)
         yield from families

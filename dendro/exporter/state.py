@@ -4,6 +4,16 @@ Polls add :class:`~dendro.metrics.aggregates.Aggregate` increments here; scrapes
 consistent :class:`Snapshot` of it. Counters and histograms only grow (a restart starts them at
 zero, which Prometheus reads as a counter reset); host gauges keep the newest value seen, and
 the CPU utilisation ratio comes from the change of ``cpu_seconds_total`` between two samples.
+
+**New label sets are held at zero until a scrape has returned them.** ``rate()`` and
+``increase()`` only count what a series gained between two samples in their range, so a series
+whose first sample already holds its first poll's count hides that count for ever (five FATAL
+lines from a host that had none yet would never fire an alert). Every label set the exporter
+creates itself (the RED counters and histograms, ``dendro_events_total``, the late and rejected
+counts) therefore first appears at 0; its increments wait in :class:`Held` until one scrape has
+returned the series at 0, and are added right after that scrape, so the next scrape shows them,
+whatever the scrape and poll intervals. Counters the hosts keep themselves (network bytes) are
+not held: their first value is the host's own count since boot, not something new.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from dendro.metrics.aggregates import Aggregate, AggregateError, Cell, Histogram, MetricKey, method_label
 
@@ -105,12 +116,59 @@ class Snapshot:
     s3_requests: Counter[str] = field(default_factory=Counter)  # operation
 
 
+#: the Snapshot fields of counters the exporter creates (label sets held at 0 until scraped)
+HELD_COUNTERS = ("http_requests", "db_errors", "events", "late_events", "rejected_events")
+#: the Snapshot fields of histograms the exporter creates (held the same way)
+HELD_HISTOGRAMS = ("http_duration", "db_duration")
+
+
+@dataclass
+class Held:
+    """Increments of label sets exposed at 0 that no scrape has returned yet, by Snapshot field."""
+
+    counts: dict[str, Counter[Any]] = field(default_factory=lambda: {f: Counter() for f in HELD_COUNTERS})
+    histograms: dict[str, dict[Any, Histogram]] = field(
+        default_factory=lambda: {f: {} for f in HELD_HISTOGRAMS})
+
+    def add_count(self, data: Snapshot, name: str, key: Any, count: int) -> None:
+        """Add ``count`` to the counter ``name`` of ``data``, or hold it if ``key`` is new or unscraped."""
+        exposed: Counter[Any] = getattr(data, name)
+        if key not in exposed:
+            exposed[key] = 0
+            self.counts[name][key] = 0
+        if key in self.counts[name]:
+            self.counts[name][key] += count
+        else:
+            exposed[key] += count
+
+    def add_histogram(self, data: Snapshot, name: str, key: tuple[str, str], hist: Histogram) -> None:
+        exposed: dict[tuple[str, str], Histogram] = getattr(data, name)
+        held = self.histograms[name]
+        if key not in exposed:
+            exposed[key] = Histogram(hist.bounds)
+            held[key] = Histogram(hist.bounds)
+        _add_histogram(held if key in held else exposed, key, hist)
+
+    def release(self, data: Snapshot) -> None:
+        """Add every held increment to ``data`` (its label sets were just scraped at 0)."""
+        for name, held in self.counts.items():
+            exposed: Counter[Any] = getattr(data, name)
+            for key, count in held.items():
+                exposed[key] += count
+            held.clear()
+        for name, hists in self.histograms.items():
+            for key, hist in hists.items():
+                _add_histogram(getattr(data, name), key, hist)
+            hists.clear()
+
+
 class State:
     """The exporter's accumulated metrics, shared by the poller (writer) and scrapes (readers)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._data = Snapshot()
+        self._held = Held()
 
     def apply(self, aggregate: Aggregate, late: Mapping[str, int] | None = None) -> None:
         """Add one poll's increments (all of them or, if this raises, none)."""
@@ -119,17 +177,17 @@ class State:
             _check_buckets(data, aggregate)
             touched: set[str] = set()
             for cell in aggregate.cells.values():
-                _add_cell(data, cell)
+                _add_cell(data, self._held, cell)
                 if cell.kind == "host":
                     touched.add(cell.host)
             for host in touched:
                 data.hosts[host].refresh_cpu()
             for table, count in aggregate.rejected.items():
                 if count:
-                    data.rejected_events[table] += count
+                    self._held.add_count(data, "rejected_events", table, count)
             for table, count in (late or {}).items():
                 if count:
-                    data.late_events[table] += count
+                    self._held.add_count(data, "late_events", table, count)
 
     def record_usage(self, *, queries: int = 0, errors: int = 0, bytes_scanned: int = 0,
                      s3: Mapping[str, int] | None = None) -> None:
@@ -149,15 +207,20 @@ class State:
                 self._data.watermark = watermark
 
     def snapshot(self) -> Snapshot:
-        """A copy (for tests and reports); scrapes use :meth:`reading` and copy nothing."""
+        """A copy of everything counted, held increments included (for tests and reports);
+        scrapes use :meth:`scraping` and copy nothing."""
         with self._lock:
-            return copy.deepcopy(self._data)
+            data = copy.deepcopy(self._data)
+            copy.deepcopy(self._held).release(data)
+            return data
 
     @contextmanager
-    def reading(self) -> Iterator[Snapshot]:
-        """The live data, with polls held off until the block ends."""
+    def scraping(self) -> Iterator[Snapshot]:
+        """The live data as a scrape exposes it, with polls held off until the block ends; once
+        the block has read it, the held increments of the label sets it exposed are added."""
         with self._lock:
             yield self._data
+            self._held.release(self._data)
 
 
 def _check_buckets(data: Snapshot, aggregate: Aggregate) -> None:
@@ -180,21 +243,22 @@ def _add_histogram(target: dict[tuple[str, str], Histogram], key: tuple[str, str
         known.merge(hist)
 
 
-def _add_cell(data: Snapshot, cell: Cell) -> None:
+def _add_cell(data: Snapshot, held: Held, cell: Cell) -> None:
     where = (cell.table, cell.host)
-    data.events[where] += cell.events
+    held.add_count(data, "events", where, cell.events)
     if cell.events:
         data.last_event[where] = max(data.last_event.get(where, 0.0), cell.last)
     if cell.kind == "http":
         for (method, code), count in cell.requests.items():
-            data.http_requests[(cell.service, cell.host, method_label(method), code)] += count
+            labels = (cell.service, cell.host, method_label(method), code)
+            held.add_count(data, "http_requests", labels, count)
         if cell.duration is not None:
-            _add_histogram(data.http_duration, (cell.service, cell.host), cell.duration)
+            held.add_histogram(data, "http_duration", (cell.service, cell.host), cell.duration)
     elif cell.kind == "db":
         for level, count in cell.errors.items():
-            data.db_errors[(cell.service, cell.host, level)] += count
+            held.add_count(data, "db_errors", (cell.service, cell.host, level), count)
         if cell.duration is not None:
-            _add_histogram(data.db_duration, (cell.service, cell.host), cell.duration)
+            held.add_histogram(data, "db_duration", (cell.service, cell.host), cell.duration)
     elif cell.kind == "host":
         gauges = data.hosts.setdefault(cell.host, HostGauges())
         for key, (when, value) in cell.metrics.items():

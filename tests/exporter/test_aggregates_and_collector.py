@@ -140,6 +140,8 @@ def test_exposition_is_exact_and_says_values_come_from_polls() -> None:
     state.apply(builder.aggregate, {"nginx_access": 3})
     state.record_usage(queries=4, bytes_scanned=0, s3={"ListObjectsV2": 1})
     state.record_poll(ok=True, duration=0.01, watermark=T0)
+    first = generate_latest(registry(state)).decode()  # new label sets appear at 0 first
+    assert 'dendro_http_requests_total{code="2xx",host="web-1",method="GET",service="nginx"} 0.0' in first
     text = generate_latest(registry(state)).decode()
     assert 'dendro_http_requests_total{code="2xx",host="web-1",method="GET",service="nginx"} 1.0' in text
     assert 'dendro_http_requests_total{code="5xx",host="web-1",method="GET",service="nginx"} 1.0' in text

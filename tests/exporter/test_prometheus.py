@@ -48,8 +48,10 @@ def now_events(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
             for r in rows]
 
 
-def latest_sample_time(prometheus: Prometheus) -> float:
-    series = prometheus.query("dendro_exporter_up[10s]")
+def latest_sample_time(prometheus: Prometheus, handle: ExporterHandle) -> float:
+    """The time of the last scrape of this exporter (not of one an earlier test scraped)."""
+    instance = handle.url.split("/")[2]
+    series = prometheus.query(f'dendro_exporter_up{{instance="{instance}"}}[10s]')
     return float(series[0]["values"][-1][0])
 
 
@@ -59,18 +61,18 @@ def values(result: list[dict[str, Any]], *labels: str) -> dict[tuple[str, ...], 
 
 def test_prometheus_sees_exact_red_counts(prometheus: Prometheus,
                                           running: tuple[LocalStore, ExporterHandle]) -> None:
-    store, _ = running
+    store, handle = running
     store.write([*now_events(PRIME), pg(time.time(), "ERROR")])
     prometheus.wait_for('sum(dendro_http_requests_total{service="nginx"})',
                         lambda r: bool(r) and float(r[0]["value"][1]) == len(PRIME))
     time.sleep(1.2)  # one more scrape: the start sample holds the primed counts everywhere
-    start = latest_sample_time(prometheus)
+    start = latest_sample_time(prometheus, handle)
     store.write([*now_events(TRUTH), pg(time.time(), "ERROR"), pg(time.time(), "FATAL")])
     total = len(PRIME) + len(TRUTH)
     prometheus.wait_for('sum(dendro_http_requests_total{service="nginx"})',
                         lambda r: bool(r) and float(r[0]["value"][1]) == total)
     time.sleep(1.2)
-    end = latest_sample_time(prometheus)
+    end = latest_sample_time(prometheus, handle)
     window = f"{round((end - start) * 1000)}ms"  # samples exactly at both ends: no extrapolation
 
     counts = values(prometheus.query(f"increase(dendro_http_requests_total[{window}])", at=end),
