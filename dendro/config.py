@@ -16,7 +16,7 @@ Shape (every key optional but ``services``)::
       - {name: billing, path: /var/log/billing/app.log, regex: '^(?P<level>\\w+) (?P<message>.*)$'}
     samples_file: my-samples.yaml   # optional: your own lines for `dendro check`
     exporter: {port: 9108, interval: 15, delay: 60}
-    console: {port: 3000, bind: 127.0.0.1}
+    console: {port: 3000, bind: 127.0.0.1, allowed_hosts: [dendro.example.org]}
     alerts: {...}                   # see dendro.alerts
 """
 
@@ -45,7 +45,11 @@ class LocalBackend:
     token_env: str = "DENDRO_INGEST_TOKEN"
     data_dir: str = ".dendro"
     ingest_port: int = 9880
+    ingest_bind: str = "0.0.0.0"  # every interface: agents on other nodes post here
     max_body_mb: int = 16
+    max_connections: int = 256  # connections the ingest holds at once
+    request_timeout_s: float = 30.0  # a request must arrive whole within this, from its first byte
+    idle_timeout_s: float = 60.0  # a keep-alive connection with no request is closed after this
 
 
 @dataclass
@@ -72,6 +76,8 @@ class ExporterSettings:
 class ConsoleSettings:
     port: int = 3000
     bind: str = "127.0.0.1"
+    allowed_hosts: list[str] = field(default_factory=list)  # Host names the console answers besides its bind
+    max_result_mb: int = 64  # a query result is cut past this many MB (as past its row cap)
 
 
 @dataclass
