@@ -118,8 +118,9 @@ KINDS: dict[str, Kind] = {
             600.0,
             0,
             "critical",
-            "No event from {host} for more than {threshold}",
-            "Dendro has received nothing from {host} for {value}; its Vector agent or the node may be down.",
+            "No heartbeat from the agent on {host} for more than {threshold}",
+            "The Vector agent on {host} has sent no heartbeat for {value}; the agent or the node may be down."
+            " (Hosts that only arrived by backfill send none and are never silent.)",
         ),
         Kind(
             "cpu",

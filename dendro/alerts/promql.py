@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dendro.alerts.durations import format_duration
 from dendro.alerts.kinds import Rule
 from dendro.metrics import names
+from dendro.services.internal import AGENT
 
 RATE = "5m"  # the rate window of every RED recording rule
 
@@ -144,7 +145,9 @@ def _log_events(rule: Rule) -> Query:
 
 
 def _agent_silent(rule: Rule) -> Query:
-    expr = f"time() - max by (host) ({names.LAST_EVENT})"
+    """Seconds since each agent's newest heartbeat (the ``agent`` table's events): a host that only
+    ever arrived by backfill sends none, so it is no agent and never silent."""
+    expr = f"time() - max by (host) ({names.LAST_EVENT}{_sel(table=AGENT.name)})"
     return Query(expr, expr, ">", rule.threshold)
 
 

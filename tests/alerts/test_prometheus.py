@@ -11,8 +11,11 @@ import yaml
 
 from dendro.alerts import prometheus
 from dendro.alerts.model import rules
+from dendro.alerts.promql import query
+from dendro.metrics import names
 from tests.alerts import fixtures
 from tests.alerts.promcases import promtool_tests
+from tests.alerts.promtests import expected_alert, notation, selector
 from tests.support import require_binary
 
 pytestmark = pytest.mark.real
@@ -95,3 +98,40 @@ def test_disabled_rules_and_services_leave_the_files() -> None:
     assert "host_disk_forecast" not in names and not any(n.startswith("nginx") for n in names)
     assert "dendro-recording.rules.yml" not in files  # nothing needs a recording rule any more
     assert names == ["postgres_fatal", "host_cpu", "host_memory", "host_disk", "agent_silent"]
+
+
+def test_agent_silent_counts_agents_only(tmp_path: Path) -> None:
+    """A host that only arrived by backfill (events, no agent heartbeat) never counts as silent,
+    in the Prometheus rule and in the expression Grafana's rule evaluates; an agent whose
+    heartbeats stop does, even while another table still has its older events."""
+    names_ = _write(tmp_path)
+    rule = next(r for r in rules(fixtures.config(), fixtures.SERVICES) if r.kind == "agent_silent")
+    q = query(rule)
+    assert q is not None
+    end = 30  # minutes
+    moving = [60.0 * m for m in range(end + 1)]  # a heartbeat every minute up to the end
+    stopped = [60.0 * min(m, 5) for m in range(end + 1)]  # the last one at minute 5
+    series = {
+        selector(names.LAST_EVENT, table="nginx_access", host="backfill-1"): [60.0] * (end + 1),
+        selector(names.LAST_EVENT, table="agent", host="web-1"): stopped,
+        selector(names.LAST_EVENT, table="nginx_access", host="web-1"): stopped,
+        selector(names.LAST_EVENT, table="agent", host="web-2"): moving,
+        selector(names.LAST_EVENT, table="nginx_access", host="web-2"): [60.0] * (end + 1),
+    }
+    silent = (end - 5) * 60.0
+    tests = {
+        "rule_files": names_,
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [{"series": s, "values": notation(v)} for s, v in series.items()],
+            "alert_rule_test": [{"eval_time": f"{end}m", "alertname": rule.name,
+                                 "exp_alerts": [expected_alert(rule, {"host": "web-1"}, silent)]}],
+            "promql_expr_test": [{"expr": q.grafana_expr, "eval_time": f"{end}m",
+                                  "exp_samples": [{"labels": '{host="web-1"}', "value": silent},
+                                                  {"labels": '{host="web-2"}', "value": 0}]}],
+        }],
+    }
+    (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests, sort_keys=False, width=100_000))
+    result = _promtool("test", "rules", "tests.yml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
