@@ -7,7 +7,8 @@ Shape (every key optional but ``services``)::
 
     pipeline: dendro            # database name; AWS resources are named after it
     backend: local              # local | aws
-    local: {url: http://127.0.0.1:9880/ingest, token_env: DENDRO_INGEST_TOKEN, data_dir: .dendro}
+    local: {url: http://127.0.0.1:9880/ingest, token_env: DENDRO_INGEST_TOKEN, data_dir: .dendro,
+            retention_days: 30, retention_by_table: {parse_error: 7}, memory_limit: 1GB}
     aws: {region: us-east-1, buffer_interval: 60, buffer_size_mb: 1, ...}
     services:
       nginx: {access_log: /var/log/nginx/access.log}
@@ -50,6 +51,9 @@ class LocalBackend:
     max_connections: int = 256  # connections the ingest holds at once
     request_timeout_s: float = 30.0  # a request must arrive whole within this, from its first byte
     idle_timeout_s: float = 60.0  # a keep-alive connection with no request is closed after this
+    retention_days: int = 30  # 0: keep everything
+    retention_by_table: dict[str, int] = field(default_factory=dict)  # table → days, over retention_days
+    memory_limit: str = "1GB"  # DuckDB's memory_limit: "512MB", "2GB", "25%"
 
 
 @dataclass
@@ -172,12 +176,38 @@ def _section(key: str, raw: Any, cls: type) -> Any:
             values[name] = float(_expect(f"{key}.{name}", value, (int, float), "a number"))
             if values[name] < 0:
                 raise ConfigError(f"{key}.{name}: must not be negative, got {value}")
+        elif isinstance(default, dict):
+            values[name] = _days_by_table(f"{key}.{name}", value)
         elif isinstance(default, list):
             _expect(f"{key}.{name}", value, list, "a list")
             values[name] = [_expect(f"{key}.{name}[{i}]", v, str, "a string") for i, v in enumerate(value)]
         else:
             values[name] = _expect(f"{key}.{name}", value, str, "a string")
     return cls(**values)
+
+
+def _days_by_table(key: str, raw: Any) -> dict[str, int]:
+    _expect(key, raw, dict, "a mapping of table name to days")
+    for table, days in raw.items():
+        _expect(f"{key}.{table}", days, int, "a number of days")
+        if days < 0:
+            raise ConfigError(f"{key}.{table}: must not be negative, got {days}")
+    return dict(raw)
+
+
+MEMORY_RE = re.compile(r"^\s*\d+(\.\d+)?\s*(%|B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+def _check_local(config: Config) -> None:
+    """The local store's settings that need the catalog or a format (retention tables, memory)."""
+    known = {*config.store_tables(), "rejected"}
+    for table in config.local.retention_by_table:
+        if table not in known:
+            raise ConfigError(f"local.retention_by_table.{table}: unknown table (known: {', '.join(sorted(known))})")
+    if not MEMORY_RE.match(config.local.memory_limit):
+        raise ConfigError(
+            f"local.memory_limit: expected a size such as 512MB, 2GB or 25%, got {config.local.memory_limit!r}"
+        )
 
 
 def _services(raw: Any) -> dict[str, dict[str, Any]]:
@@ -286,6 +316,7 @@ def from_dict(raw: Any, path: Path | None = None) -> Config:
     names = [s.name for s in config.enabled_services()]
     if len(names) != len(set(names)):
         raise ConfigError("custom: an application name repeats a service or another application")
+    _check_local(config)
     return config
 
 
