@@ -6,28 +6,32 @@ when it is not, gzip-compressed or not. :func:`read_records` takes the object's 
 and yields :class:`Piece` values in input order: each is either a decoded JSON object or a raw
 text that is not one (with the reason), so that every input record is accounted for.
 
+Decoding is :mod:`dendro.store.wire`'s, the local ingest's too: every gzip member, each with its
+trailer; strict JSON (no ``NaN``, ``Infinity``, numbers beyond a double, lone surrogates, invalid
+UTF-8, or nesting deeper than ``wire.MAX_DEPTH``). A record refused for any of these goes to
+``rejected/`` with its reason, like any other bad line, and the object's other records load.
+
 Memory stays bounded whatever the object size: the body is read in chunks, decompression
 output is capped per step, and a record larger than :data:`MAX_RECORD_CHARS` (Firehose's own
 record limit is 1,000 KiB) is cut off and reported instead of being buffered forever.
-Invalid UTF-8 is replaced (U+FFFD), as Vector's file source does.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-CHUNK_BYTES = 1 << 20
-MAX_RECORD_CHARS = 1 << 20
-GZIP_MAGIC = b"\x1f\x8b"
-MAX_RAW_CHARS = 64 * 1024  # raw text kept with a rejection (the start of an oversized record)
+from dendro.store import wire
 
-_decoder = json.JSONDecoder()
-_WHITESPACE = " \t\r\n"
+MAX_RECORD_CHARS = 1 << 20
+MAX_RAW_CHARS = wire.MAX_RAW_CHARS  # raw text kept with a rejection (the start of an oversized record)
+
+#: the gzip stream ended early, is damaged, or is followed by other bytes
+CorruptStream = wire.BadGzip
+_LENIENT = json.JSONDecoder()  # finds where a refused record ends, nothing more
 
 
 @dataclass(frozen=True)
@@ -40,63 +44,17 @@ class Piece:
 
 
 def decompressed(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """The bytes of a possibly gzip-compressed stream (several members allowed), in chunks.
+    """The bytes of a possibly gzip-compressed stream (every member, each with its trailer).
 
     A truncated or corrupt stream yields what could be decoded and then raises
     :class:`CorruptStream` with the reason.
     """
-    stream = iter(chunks)
-    head = b""
-    for chunk in stream:
-        head += chunk
-        if len(head) >= 2:
-            break
-    if not head.startswith(GZIP_MAGIC):
-        if head:
-            yield head
-        yield from stream
-        return
-    yield from _gunzip(head, stream)
-
-
-class CorruptStream(Exception):
-    """The compressed stream ended early or is damaged; ``str()`` says how."""
-
-
-def _gunzip(head: bytes, stream: Iterator[bytes]) -> Iterator[bytes]:
-    inflater: Any = None  # the current member's decompressor; None between members
-    pending = head
-    while True:
-        while pending:
-            if inflater is None:
-                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            try:
-                out = inflater.decompress(pending, CHUNK_BYTES)
-            except zlib.error as error:
-                raise CorruptStream(f"gzip data is corrupt ({error})") from None
-            if out:
-                yield out
-            if inflater.eof:
-                pending = inflater.unused_data
-                inflater = None
-                if not pending.strip(b"\0"):  # NUL padding after the last member
-                    pending = b""
-            else:
-                pending = inflater.unconsumed_tail
-        chunk = next(stream, None)
-        if chunk is None:
-            break
-        pending = chunk
-    if inflater is not None:
-        tail = inflater.flush()
-        if tail:
-            yield tail
-        raise CorruptStream("gzip stream is truncated")
+    return wire.maybe_gunzip(chunks)
 
 
 def read_records(chunks: Iterable[bytes]) -> Iterator[Piece]:
     """Every input record of the stream, in order (see the module docstring)."""
-    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
     pending = ""
     try:
         for chunk in decompressed(chunks):
@@ -122,73 +80,58 @@ def read_records(chunks: Iterable[bytes]) -> Iterator[Piece]:
 
 def _line(line: str) -> Iterator[Piece]:
     """The records of one newline-delimited segment (one object, or several concatenated)."""
-    text = line.strip(_WHITESPACE)
-    if not text:
-        return
-    try:
-        value = json.loads(text)
-    except ValueError:
-        yield from _concatenated(text)
-        return
-    yield _piece(text, value)
+    for record in wire.records(line):
+        yield _piece(record)
 
 
-def _piece(raw: str, value: Any) -> Piece:
-    if isinstance(value, dict):
-        return Piece(raw=raw, event=value)
-    return Piece(raw=raw[:MAX_RAW_CHARS], error=f"record is a JSON {type(value).__name__}, not an object")
-
-
-def _concatenated(text: str) -> Iterator[Piece]:
-    """JSON values back to back (Firehose without a delimiter); garbage between them is kept."""
-    pos, end = 0, len(text)
-    while pos < end:
-        try:
-            value, stop = _decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as error:
-            stop = _resync(text, pos + 1)
-            yield Piece(raw=text[pos:stop][:MAX_RAW_CHARS], error=f"not JSON: {error.msg}")
-        else:
-            yield _piece(text[pos:stop], value)
-        pos = _skip_space(text, stop)
+def _piece(record: wire.Record) -> Piece:
+    if record.error is not None:
+        return Piece(raw=record.raw, error=record.error)
+    if isinstance(record.value, dict):
+        return Piece(raw=record.raw, event=record.value)
+    kind = type(record.value).__name__
+    return Piece(raw=record.raw[:MAX_RAW_CHARS], error=f"record is a JSON {kind}, not an object")
 
 
 def _split_long(pending: str) -> tuple[list[Piece], str]:
     """Records of a long text without newlines; returns them and the incomplete remainder."""
     pieces: list[Piece] = []
-    pos, end = _skip_space(pending, 0), len(pending)
+    pos, end = wire.skip_space(pending, 0), len(pending)
     while pos < end:
         try:
-            value, stop = _decoder.raw_decode(pending, pos)
+            _, stop = wire.scan(pending, pos)
         except json.JSONDecodeError as error:
             if not _incomplete(error, end):
-                stop = _resync(pending, pos + 1)
+                stop = wire.resync(pending, pos + 1)
                 pieces.append(Piece(raw=pending[pos:stop][:MAX_RAW_CHARS], error=f"not JSON: {error.msg}"))
             elif end - pos > MAX_RECORD_CHARS:
-                stop = _resync(pending, pos + MAX_RECORD_CHARS)
+                stop = wire.resync(pending, pos + MAX_RECORD_CHARS)
                 reason = f"record longer than {MAX_RECORD_CHARS} characters"
                 pieces.append(Piece(raw=pending[pos : pos + MAX_RAW_CHARS], error=reason))
             else:
                 break  # the record goes on in the next chunk
+        except ValueError:  # refused: the strict reading of the whole record says why
+            found = _record_end(pending, pos)
+            if found is None and end - pos <= MAX_RECORD_CHARS:
+                break  # the record goes on in the next chunk
+            stop = end if found is None else found
+            pieces.extend(_line(pending[pos:stop]))
         else:
-            pieces.append(_piece(pending[pos:stop], value))
-        pos = _skip_space(pending, stop)
+            pieces.extend(_line(pending[pos:stop]))
+        pos = wire.skip_space(pending, stop)
     return pieces, pending[pos:]
+
+
+def _record_end(text: str, pos: int) -> int | None:
+    """Where a refused record ends (a lenient reading finds it); None if the text stops first."""
+    try:
+        return int(_LENIENT.raw_decode(text, pos)[1])
+    except json.JSONDecodeError as error:
+        return None if _incomplete(error, len(text)) else len(text)
+    except (ValueError, RecursionError):
+        return len(text)
 
 
 def _incomplete(error: json.JSONDecodeError, end: int) -> bool:
     """Whether a decode failed only because the text stopped (more input may complete it)."""
     return error.pos >= end or error.msg.startswith("Unterminated string")
-
-
-def _resync(text: str, start: int) -> int:
-    """Where the next record may begin after garbage: the next ``{`` (or the end)."""
-    found = text.find("{", start)
-    return len(text) if found < 0 else found
-
-
-def _skip_space(text: str, pos: int) -> int:
-    end = len(text)
-    while pos < end and text[pos] in _WHITESPACE:
-        pos += 1
-    return pos

@@ -1,24 +1,24 @@
-"""The console's Flask app and its server thread.
+"""The console's Flask app and its server.
 
-``create_app(config, store)`` builds the app over any Store; ``ConsoleServer`` serves it with
-werkzeug's threaded server in a thread (``start()`` / ``stop()``), a component of ``dendro up``
-and of ``dendro start server``; :func:`console_server` makes one for a bind, and refuses a
-non-loopback bind without a token before anything listens (see :mod:`dendro.web.auth`).
+``create_app(config, store)`` builds the app over any Store; ``ConsoleServer`` serves it on the
+same production HTTP server as the ingest (:mod:`dendro.ingest.http`: waitress in a thread, with
+its limits on body size, connections and timeouts, drained on ``stop()``), a component of
+``dendro up`` and of ``dendro start server``; :func:`console_server` makes one for a bind, and
+refuses a non-loopback bind without a token before anything listens (see :mod:`dendro.web.auth`).
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from dendro.config import Config
+from dendro.ingest.http import HTTPServer, Limits
 from dendro.store.base import Store
 from dendro.web import auth, formatting
 from dendro.web.state import Console
@@ -31,9 +31,11 @@ def create_app(
     token: str | None = None,
     log_dir: Path | None = None,
     logs_client: Callable[[], Any] | None = None,
+    bind: str = "127.0.0.1",
 ) -> Flask:
     """The console over ``store``; with ``token`` every request must present it. The Logs page
-    shows the ``*.log`` files of ``log_dir`` (locally), or the loader's log streams (on AWS)."""
+    shows the ``*.log`` files of ``log_dir`` (locally), or the loader's log streams (on AWS).
+    Requests must name ``bind``, localhost or one of ``console.allowed_hosts`` as their Host."""
     from dendro.web import api
     from dendro.web.views import agents, alerts, charts, home, login, logs, query
 
@@ -42,7 +44,7 @@ def create_app(
     app.extensions["dendro"] = Console(config, store, log_dir, logs_client=logs_client)
     app.jinja_env.autoescape = True
     formatting.install(app)
-    auth.install(app, token)
+    auth.install(app, token, auth.allowed_hosts(bind, config.console.allowed_hosts))
     for module in (home, charts, query, logs, alerts, agents, login, api):
         app.register_blueprint(module.blueprint)
 
@@ -61,11 +63,9 @@ def create_app(
     return app
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No line per request on the terminal of ``dendro up`` (errors are still logged)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
+#: the console's limits: a form or JSON query is small, a page is a few per user
+CONSOLE_LIMITS = Limits(max_body_bytes=1024 * 1024, max_connections=64, request_timeout=30, idle_timeout=60,
+                        threads=8)
 
 
 class ConsoleServer:
@@ -73,32 +73,26 @@ class ConsoleServer:
 
     name = "console"
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 3000) -> None:
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 3000,
+                 limits: Limits = CONSOLE_LIMITS) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.limits = limits
         self.urls: list[str] = []
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: HTTPServer | None = None
 
     def start(self) -> None:
-        self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
-        )
-        self.port = self._server.server_port
+        self._server = HTTPServer(self.app, self.host, self.port, self.limits, "console")
+        self.port = self._server.port
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         self.urls = [f"http://{shown}:{self.port}/"]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="dendro-console", daemon=True)
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
 
 def console_server(
@@ -107,4 +101,4 @@ def console_server(
     """The console on ``host:port`` (not started yet). A non-loopback bind needs a token."""
     if not auth.is_local(host) and not token:
         raise auth.AuthError(f"binding {host} needs a token: set {auth.TOKEN_ENV}")
-    return ConsoleServer(create_app(config, store, token=token, log_dir=log_dir), host, port)
+    return ConsoleServer(create_app(config, store, token=token, log_dir=log_dir, bind=host), host, port)

@@ -7,8 +7,15 @@
   scripts send ``Authorization: Bearer <token>``. Without either, pages redirect to the login
   page and the API answers 401.
 - Every form POST carries a CSRF token kept in the session (a hidden ``csrf_token`` field, or the
-  ``X-CSRF-Token`` header for the page's own fetch calls); a request authenticated by its
-  bearer header sends no cookie and needs none.
+  ``X-CSRF-Token`` header for the page's own fetch calls). The JSON API (``/api/…``) needs none
+  from a script: it takes ``Authorization: Bearer <token>`` (checked when the console has a
+  token), and a POST with a JSON body (``Content-Type: application/json``), which no page of
+  another site can send without a CORS preflight this console never grants.
+- Every request must name as its ``Host`` the address the console is bound to, ``localhost``
+  (or a loopback address), or a name of ``console.allowed_hosts``; any other is a 400. A page
+  that rebinds its own DNS name to 127.0.0.1 therefore cannot read the console (DNS
+  rebinding). A bind on every interface (``0.0.0.0``) also takes any IP address as Host (a
+  rebinding attack needs a name).
 - Every answer carries a Content-Security-Policy allowing only the app's own scripts (no inline
   script, no CDN), and ``X-Content-Type-Options: nosniff``.
 """
@@ -18,6 +25,9 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, jsonify, redirect, request, session, url_for
 
@@ -66,21 +76,73 @@ def _wants_json() -> bool:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path of this site (no scheme, no //host) may be the page after signing in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only a path of this site may be the page after signing in; anything else is ``/``.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as ``/``, so ``/%09/evil.example``
+    is ``//evil.example`` to them: a target holding any control character, space or backslash, or
+    one that a URL parser reads with a scheme or a host, is refused.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in target) or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
 
 
-def install(app: Flask, token: str | None) -> None:
-    """Authentication (when ``token`` is set), CSRF checks and security headers."""
+@dataclass(frozen=True)
+class AllowedHosts:
+    """The Host names the console answers (compared without the port, case-insensitive)."""
+
+    names: frozenset[str]
+    any_ip: bool  # bound on every interface: any IP literal is one of this machine's
+
+    def allows(self, host: str) -> bool:
+        name = _host_name(host)
+        if name in self.names or name == "localhost" or name.endswith(".localhost"):
+            return True
+        try:
+            address = ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return address.is_loopback or self.any_ip
+
+
+def _host_name(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):  # [::1]:3000
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def allowed_hosts(bind: str, names: Iterable[str] = ()) -> AllowedHosts:
+    """What a console bound to ``bind`` answers: its bind address, localhost, and ``names``."""
+    wildcard = bind in ("0.0.0.0", "::", "")
+    known = {n.strip().lower() for n in names if n.strip()}
+    if not wildcard:
+        known.add(_host_name(bind))
+    return AllowedHosts(frozenset(known), wildcard)
+
+
+def _is_json_api_post() -> bool:
+    return _wants_json() and request.mimetype == "application/json"
+
+
+def install(app: Flask, token: str | None, hosts: AllowedHosts | None = None) -> None:
+    """Authentication (when ``token`` is set), the Host check, CSRF checks and security headers."""
     app.config["CONSOLE_TOKEN"] = token
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.jinja_env.globals["csrf_token"] = csrf_token
+    allowed = hosts or allowed_hosts("127.0.0.1")
 
     @app.before_request
     def _authenticate() -> Response | None:
         g.bearer = False
+        if not allowed.allows(request.headers.get("Host", "")):
+            abort(400, description="this console does not answer to that Host name"
+                  " (add it to console.allowed_hosts in dendro.yaml)")
         expected = app.config["CONSOLE_TOKEN"]
         given = _bearer()
         if expected and given is not None:
@@ -89,7 +151,7 @@ def install(app: Flask, token: str | None) -> None:
             g.bearer = True
         elif expected and not session.get("signed_in") and request.endpoint not in OPEN_ENDPOINTS:
             return _refuse("sign in first: this console is served beyond localhost and needs its token")
-        if request.method in UNSAFE_METHODS and not g.bearer:
+        if request.method in UNSAFE_METHODS and not g.bearer and not _is_json_api_post():
             sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
             if not sent or "csrf" not in session or not hmac.compare_digest(sent, str(session["csrf"])):
                 abort(

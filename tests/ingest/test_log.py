@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dendro.config import Config
-from dendro.ingest import server
+from dendro.ingest import app
 from dendro.runtime.datadir import DataDir
 from dendro.runtime.up import Up, UpOptions
 from dendro.store.remote import post_events
@@ -19,7 +19,7 @@ GOOD = {"type": "agent", "host": "web-1", "timestamp": "2026-11-26T12:00:00Z", "
 
 
 def test_refusals_rejections_and_summary_are_logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server, "SUMMARY_SECONDS", 0.0)  # a summary after every batch
+    monkeypatch.setattr(app, "SUMMARY_SECONDS", 0.0)  # a summary after every batch
     config = Config(services={"nginx": {}})
     up = Up(config, UpOptions(tmp_path / "data", free_port(), free_port(), free_port(), bind="127.0.0.1"))
     up.start()
