@@ -5,7 +5,8 @@
 - every alert event: ``log_events`` (a count above a threshold; Prometheus and Grafana too when
   the exporter counts those levels as database errors) or, for HTTP status events,
   ``status_events`` (CloudWatch only: the ratio rule is the better signal where metrics exist);
-- the ``host`` service: CPU, memory, disk and the disk-full forecast;
+- every alert kind a service declares for itself (``Service.alert_kinds``: the host metrics'
+  CPU, memory, disk and the disk-full forecast);
 - always: ``agent_silent``, a node that sends nothing.
 
 Rule names are ``<service>_<kind>`` (``nginx_error_ratio``, ``host_cpu``); an alert event's rule
@@ -22,9 +23,7 @@ from dendro.services.base import AlertEvent, Red, Service
 
 #: the pseudo-service of rules about the agents themselves (the internal ``agent`` table)
 AGENT = "agent"
-HOST = "host"
 HTTP_KINDS = ("error_ratio", "latency_p95", "rate_anomaly", "latency_anomaly")
-HOST_KINDS = ("cpu", "memory", "disk", "disk_forecast")
 
 
 def _rule(kind: str, name: str, service: str, title: str, **overrides: object) -> Rule:
@@ -83,8 +82,7 @@ def service_rules(service: Service) -> list[Rule]:
         if red.is_http:
             kinds = HTTP_KINDS if red.duration else HTTP_KINDS[:1] + HTTP_KINDS[2:3]
             rules += [_rule(k, f"{service.name}_{k}", service.name, service.title) for k in kinds]
-    if service.name == HOST:
-        rules += [_rule(k, f"{HOST}_{k}", HOST, service.title) for k in HOST_KINDS]
+    rules += [_rule(k, f"{service.name}_{k}", service.name, service.title) for k in service.alert_kinds]
     rules += [_event_rule(service, event) for event in service.alert_events]
     return rules
 

@@ -1,4 +1,5 @@
-"""The data of a service's charts: RED per table, host metrics, disks with their time to full.
+"""The data of a service's charts: RED per table, host metrics, disks with their time to full, the
+metrics a service keeps (``Service.metrics``), events per host of its other log tables.
 
 Each chart is a dict ready for JSON (and for uPlot): ``x`` (bin start, epoch seconds), ``series``
 (label + one value per bin, None where nothing was measured), and for the rate, error-ratio and
@@ -16,7 +17,7 @@ from typing import Any
 from dendro.analysis import queries, stats
 from dendro.analysis.ranges import Range, epoch
 from dendro.metrics import status
-from dendro.services.base import Red, Service
+from dendro.services.base import Gauge, Metrics, Red, Service
 from dendro.store.base import Store
 
 Chart = dict[str, Any]
@@ -168,9 +169,10 @@ def cpu_busy(rows: list[dict[str, Any]], rng: Range) -> list[dict[str, Any]]:
     return result
 
 
-def host_charts(store: Store, database: str, rng: Range) -> list[Chart]:
+def host_charts(store: Store, database: str, table: str, rng: Range) -> list[Chart]:
+    """The charts of a ``host_metrics`` service's metrics ``table``: CPU, memory, load, disks."""
     bins = rng.bins()
-    gauges = store.query(queries.host_gauges(database, rng.start, rng.end, rng.step)).dicts()
+    gauges = store.query(queries.host_gauges(database, table, rng.start, rng.end, rng.step)).dicts()
     used: dict[tuple[str, int], float] = {}
     total: dict[tuple[str, int], float] = {}
     for row in gauges:
@@ -183,7 +185,7 @@ def host_charts(store: Store, database: str, rng: Range) -> list[Chart]:
         {"t": t, "host": h, "v": 100.0 * v / total[(h, t)]} for (h, t), v in used.items() if total.get((h, t))
     ]
     load_rows = [r for r in gauges if r["name"] == "load1"]
-    cpu_rows = store.query(queries.host_cpu(database, rng.start, rng.end, rng.step)).dicts()
+    cpu_rows = store.query(queries.host_cpu(database, table, rng.start, rng.end, rng.step)).dicts()
     charts = [
         {
             "id": "host-cpu",
@@ -207,7 +209,7 @@ def host_charts(store: Store, database: str, rng: Range) -> list[Chart]:
             "series": _per_host(load_rows, rng, lambda r: float(r["v"])),
         },
     ]
-    disk_rows = store.query(queries.host_disk(database, rng.start, rng.end, rng.step)).dicts()
+    disk_rows = store.query(queries.host_disk(database, table, rng.start, rng.end, rng.step)).dicts()
     disk_chart, disks = disk_usage(disk_rows, rng)
     charts.append(disk_chart)
     return [*charts, {"id": "host-disks", "kind": "table", "title": "Disks: time to full", "disks": disks}]
@@ -265,20 +267,85 @@ def disk_usage(rows: list[dict[str, Any]], rng: Range) -> tuple[Chart, list[dict
     return chart, disks
 
 
+#: what a chart's values are in, by the unit of the gauge (a counter's chart is its rate)
+GAUGE_UNITS = {"count": "count", "bytes": "bytes", "seconds": "s", "ratio": "ratio"}
+RATE_UNITS = {"count": "/s", "bytes": "bytes/s", "seconds": "s/s", "ratio": "/s"}
+
+
+def _gauge_values(series: dict[tuple[str, ...], dict[int, float]], counter: bool, step: int
+                  ) -> dict[str, dict[int, float]]:
+    """Per host and bin: the sum over the host's series of their values (gauges) or of their rise
+    per second since the bin before (counters; a fall, a restart, counts nothing)."""
+    totals: dict[str, dict[int, float]] = defaultdict(dict)
+    for key, points in series.items():
+        host = key[0]
+        if counter:
+            pairs = itertools.pairwise(sorted(points.items()))
+            values = {at: (after - before) / (at - was)
+                      for (was, before), (at, after) in pairs if after >= before}
+        else:
+            values = points
+        for at, value in values.items():
+            totals[host][at] = totals[host].get(at, 0.0) + value
+    return totals
+
+
+def gauge_charts(store: Store, database: str, title: str, metrics: Metrics, rng: Range) -> list[Chart]:
+    """One chart per kept metric of a metrics table: its value (a counter's rate) per host."""
+    rows = store.query(
+        queries.metric_values(database, metrics, metrics.names, rng.start, rng.end, rng.step)
+    ).dicts()
+    by_name: dict[str, dict[tuple[str, ...], dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    for row in rows:
+        key = (str(row["host"]), *(str(row[tag]) for tag in metrics.tags))
+        by_name[str(row["name"])][key][int(epoch(row["t"])) // rng.step * rng.step] = float(row["v"])
+    bins, index = _bin_index(rng)
+    charts = []
+    for gauge in metrics.gauges:
+        totals = _gauge_values(by_name.get(gauge.name, {}), gauge.counter, rng.step)
+        series = []
+        for host in sorted(totals):
+            values: list[float | None] = [None] * len(bins)
+            for at, value in totals[host].items():
+                if at in index:
+                    values[index[at]] = value
+            series.append({"label": host, "values": values})
+        charts.append(_gauge_chart(title, metrics, gauge, bins, series))
+    return charts
+
+
+def _gauge_chart(title: str, metrics: Metrics, gauge: Gauge, bins: list[int], series: list[dict[str, Any]]
+                 ) -> Chart:
+    units = RATE_UNITS if gauge.counter else GAUGE_UNITS
+    return {
+        "id": f"{metrics.table}-{gauge.name}",
+        "title": f"{title}: {gauge.title}" + (" per second" if gauge.counter else ""),
+        "unit": units[gauge.unit],
+        "x": bins,
+        "series": series,
+    }
+
+
 def service_charts(
     store: Store, database: str, service: Service, rng: Range, tables: set[str]
 ) -> list[Chart]:
     """Every chart of one service over ``rng`` (tables the store does not have yet are skipped)."""
     charts: list[Chart] = []
-    if service.name == "host":
-        return host_charts(store, database, rng) if "host" in tables else []
+    if service.role == "host_metrics":
+        for metrics in service.metrics:
+            if metrics.table in tables:
+                charts += host_charts(store, database, metrics.table, rng)
+        return charts
     covered = set()
     for red in service.red:
         if red.table in tables:
             charts += red_charts(store, database, red, rng)
             covered.add(red.table)
+    for metrics in service.metrics:
+        if metrics.table in tables:
+            charts += gauge_charts(store, database, service.title, metrics, rng)
     for table in service.tables:
-        is_log = any(c.name == "host" for c in table.columns) and not table.name.endswith("_metrics")
+        is_log = "host" in {c.name for c in table.columns} and not table.holds_metrics
         if table.name in tables and table.name not in covered and is_log:
             charts.append(events_chart(store, database, table.name, rng))
     return charts

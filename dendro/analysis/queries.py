@@ -9,11 +9,11 @@ Names are quoted and text values escaped here, never pasted in raw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from dendro.metrics import status
-from dendro.services.base import Red
+from dendro.services.base import Metrics, Red, Service
 from dendro.store.sql import literal, quote, table_ref
 
 
@@ -90,36 +90,52 @@ def events_by_host(database: str, table: str, start: datetime, end: datetime, st
     )
 
 
+# The host metrics queries read the metrics table of a ``host_metrics`` service, by the names
+# of Vector's host_metrics source.
+
 #: host gauges charted per host: metric name → chart
 HOST_GAUGES = ("load1", "memory_used_bytes", "memory_total_bytes")
 
 
-def host_gauges(database: str, start: datetime, end: datetime, step: int) -> str:
+def host_gauges(database: str, table: str, start: datetime, end: datetime, step: int) -> str:
     names = ", ".join(literal(n) for n in HOST_GAUGES)
     return (
-        f"SELECT bin(time, {step}s) AS t, host, name, avg(value) AS v FROM {table_ref(database, 'host')}"
+        f"SELECT bin(time, {step}s) AS t, host, name, avg(value) AS v FROM {table_ref(database, table)}"
         f" WHERE {time_range(start, end)} AND name IN ({names}) GROUP BY 1, 2, 3 ORDER BY 1"
     )
 
 
-def host_cpu(database: str, start: datetime, end: datetime, step: int) -> str:
+def host_cpu(database: str, table: str, start: datetime, end: datetime, step: int) -> str:
     """CPU seconds per bin, host and mode (summed over CPUs); busy share is computed from deltas."""
     return (
         "SELECT t, host, mode, sum(mx) AS seconds FROM ("
         f"SELECT bin(time, {step}s) AS t, host, cpu, mode, max(value) AS mx"
-        f" FROM {table_ref(database, 'host')} WHERE {time_range(start, end)}"
+        f" FROM {table_ref(database, table)} WHERE {time_range(start, end)}"
         " AND name = 'cpu_seconds_total' GROUP BY 1, 2, 3, 4"
         ") GROUP BY 1, 2, 3 ORDER BY 1"
     )
 
 
-def host_disk(database: str, start: datetime, end: datetime, step: int) -> str:
+def host_disk(database: str, table: str, start: datetime, end: datetime, step: int) -> str:
     """Used and total bytes per bin, host and filesystem."""
     return (
         f"SELECT bin(time, {step}s) AS t, host, mountpoint, name, max(value) AS v"
-        f" FROM {table_ref(database, 'host')} WHERE {time_range(start, end)}"
+        f" FROM {table_ref(database, table)} WHERE {time_range(start, end)}"
         " AND name IN ('filesystem_used_bytes', 'filesystem_total_bytes') AND mountpoint IS NOT NULL"
         " GROUP BY 1, 2, 3, 4 ORDER BY 1"
+    )
+
+
+def metric_values(database: str, metrics: Metrics, names: Sequence[str], start: datetime, end: datetime,
+                  step: int) -> str:
+    """The newest value per bin, host, metric and series (the metrics' tags) of these metrics."""
+    tags = "".join(f", {quote(tag)}" for tag in metrics.tags)
+    wanted = ", ".join(literal(n) for n in names)
+    keys = ", ".join(str(i) for i in range(1, 4 + len(metrics.tags)))
+    return (
+        f"SELECT bin(time, {step}s) AS t, host, name{tags}, max_by(value, time) AS v"
+        f" FROM {table_ref(database, metrics.table)} WHERE {time_range(start, end)} AND name IN ({wanted})"
+        f" GROUP BY {keys} ORDER BY 1"
     )
 
 
@@ -168,12 +184,12 @@ def red_now(database: str, red: Red, window_s: int) -> str:
     )
 
 
-def host_latest(database: str, names: Sequence[str], window_s: int) -> str:
+def host_latest(database: str, table: str, names: Sequence[str], window_s: int) -> str:
     """The latest value of these host metrics per host and filesystem."""
     wanted = ", ".join(literal(n) for n in names)
     return (
         "SELECT host, mountpoint, name, max_by(value, time) AS v"
-        f" FROM {table_ref(database, 'host')} WHERE time >= ago({window_s}s) AND name IN ({wanted})"
+        f" FROM {table_ref(database, table)} WHERE time >= ago({window_s}s) AND name IN ({wanted})"
         " GROUP BY host, mountpoint, name ORDER BY host"
     )
 
@@ -197,57 +213,20 @@ def recent_rows(database: str, table: str, columns: Sequence[str], days: int, li
     )
 
 
-def examples(database: str, tables: Sequence[str]) -> list[tuple[str, str]]:
-    """Example queries for the query page (title, SQL), for the tables this store has."""
+def examples(database: str, tables: Sequence[str], services: Iterable[Service] | None = None
+             ) -> list[tuple[str, str]]:
+    """Example queries for the query page (title, SQL): those the services declare (default: the
+    catalog's) whose tables this store has, then the store's tables."""
+    if services is None:
+        from dendro.services import catalog
+
+        services = catalog().values()
     found = set(tables)
-    result: list[tuple[str, str]] = []
     db = quote(database)
-    if "nginx_access" in found:
-        result.append(
-            (
-                "nginx 500s of the last 2 hours",
-                "SELECT time, host, method, path, status, duration\n"
-                f'FROM {db}."nginx_access"\nWHERE time > ago(2h) AND status >= 500\n'
-                "ORDER BY time DESC",
-            )
-        )
-    for table in ("nginx_access", "apache_access"):
-        if table in found:
-            result.append(
-                (
-                    f"Slowest paths ({table}, last hour)",
-                    "SELECT path, count(*) AS requests,\n"
-                    "       approx_percentile(duration, 0.95) AS p95_seconds\n"
-                    f'FROM {db}."{table}"\nWHERE time > ago(1h) AND duration IS NOT NULL\n'
-                    "GROUP BY path\nORDER BY p95_seconds DESC\nLIMIT 20",
-                )
-            )
-            break
-    if "postgres" in found:
-        result.append(
-            (
-                "PostgreSQL errors by database (last 24 hours)",
-                "SELECT database, level, count(*) AS events\n"
-                f"FROM {db}.\"postgres\"\nWHERE time > ago(24h) AND level IN ('ERROR', 'FATAL', 'PANIC')\n"
-                "GROUP BY database, level\nORDER BY events DESC",
-            )
-        )
-    if "host" in found:
-        result.append(
-            (
-                "Disk usage per host (last value)",
-                "SELECT host, mountpoint, max_by(value, time) AS used_ratio\n"
-                f"FROM {db}.\"host\"\nWHERE time > ago(1h) AND name = 'filesystem_used_ratio'\n"
-                "GROUP BY host, mountpoint\nORDER BY used_ratio DESC",
-            )
-        )
-    result.append(
-        (
-            "Requests per minute (last hour)" if "nginx_access" in found else "Tables of the store",
-            f'SELECT bin(time, 1m) AS minute, count(*) AS requests\nFROM {db}."nginx_access"\n'
-            "WHERE time > ago(1h)\nGROUP BY 1\nORDER BY 1"
-            if "nginx_access" in found
-            else "SHOW TABLES",
-        )
-    )
-    return result
+    result = [
+        (example.title, example.render(db))
+        for service in services
+        for example in service.examples
+        if found.issuperset(example.tables)
+    ]
+    return [*result, ("Tables of the store", "SHOW TABLES")]

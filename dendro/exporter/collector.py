@@ -18,9 +18,10 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from dendro.exporter.gauges import service_families
 from dendro.exporter.state import HostGauges, Snapshot, State
 from dendro.metrics import names
-from dendro.metrics.aggregates import Histogram
+from dendro.metrics.aggregates import Histogram, MetricsMap
 
 FROM_POLL = " (from the exporter's last poll; scrapes never query the store)"
 
@@ -167,18 +168,20 @@ class DendroCollector(Collector):
     increments right after it (see :mod:`dendro.exporter.state`), so the next scrape shows them.
     """
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, kept: MetricsMap | None = None) -> None:
         self.state = state
+        self.kept = kept  # the services' kept metrics (None: the catalog's)
 
     def collect(self) -> Iterator[Metric]:
         with self.state.scraping() as data:
             families = [*red_families(data), *event_families(data), *host_families(data)]
+            families += service_families(data, FROM_POLL, self.kept)
             families += self_families(data)
         yield from families
 
 
-def registry(state: State) -> CollectorRegistry:
+def registry(state: State, kept: MetricsMap | None = None) -> CollectorRegistry:
     """A registry with only Dendro's collector (no process or platform collectors)."""
     result = CollectorRegistry(auto_describe=False)
-    result.register(DendroCollector(state))
+    result.register(DendroCollector(state, kept))
     return result

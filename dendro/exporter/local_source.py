@@ -34,8 +34,6 @@ from typing import Any
 from dendro.exporter.poller import PollResult, UsageRecorder
 from dendro.metrics import names
 from dendro.metrics.aggregates import (
-    HOST_METRICS,
-    HOST_TAGS,
     Aggregate,
     Cell,
     Histogram,
@@ -82,12 +80,14 @@ def table_query(database: str, table: Table, role: TableRole, start_ms: int, end
     elif role.kind == "db" and red is not None:
         keys.append(f"{quote(red.level)} AS lvl" if red.level else "NULL AS lvl")
         values += _duration_columns(red.duration, role.bounds)
-    elif role.kind == "host":
-        wanted = "name IN (" + ", ".join(literal(n) for n in HOST_METRICS) + ")"
+    if role.metrics is not None:
+        wanted = "name IN (" + ", ".join(literal(n) for n in role.metrics.names) + ")"
         keys.append(f"CASE WHEN {wanted} THEN name END AS metric")
         present = {c.name for c in table.columns}
         keys += [
-            f"CASE WHEN {wanted} THEN {quote(tag)} END AS tag_{tag}" for tag in HOST_TAGS if tag in present
+            f"CASE WHEN {wanted} THEN {quote(tag)} END AS tag_{tag}"
+            for tag in role.metrics.tags
+            if tag in present
         ]
         values.append("max_by(value, time) AS value")
     keys.append("bin(time, 1m) AS minute")
@@ -138,8 +138,8 @@ def cell_from_row(role: TableRole, row: Mapping[str, Any]) -> Cell:
         level = level_label(row["lvl"])
         if level in {lv.lower() for lv in role.red.error_levels}:
             cell.errors[level] += cell.events
-    elif role.kind == "host" and row["metric"] is not None and row["value"] is not None:
-        tags = {tag: row.get(f"tag_{tag}") for tag in HOST_TAGS}
+    if role.metrics is not None and row["metric"] is not None and row["value"] is not None:
+        tags = {tag: row.get(f"tag_{tag}") for tag in role.metrics.tags}
         cell.set_metric(metric_key(str(row["metric"]), tags), cell.last, float(row["value"]))
     if role.kind in ("http", "db") and "dcount" in row:
         cell.duration = _histogram(row, role.bounds)

@@ -3,7 +3,8 @@
 Polls add :class:`~dendro.metrics.aggregates.Aggregate` increments here; scrapes read a
 consistent :class:`Snapshot` of it. Counters and histograms only grow (a restart starts them at
 zero, which Prometheus reads as a counter reset); host gauges keep the newest value seen, and
-the CPU utilisation ratio comes from the change of ``cpu_seconds_total`` between two samples.
+the CPU utilisation ratio comes from the change of ``cpu_seconds_total`` between two samples;
+the metrics other services keep (``Service.metrics``) keep their newest value per service and host.
 
 **New label sets are held at zero until a scrape has returned them.** ``rate()`` and
 ``increase()`` only count what a series gained between two samples in their range, so a series
@@ -105,6 +106,8 @@ class Snapshot:
     late_events: Counter[str] = field(default_factory=Counter)  # table
     rejected_events: Counter[str] = field(default_factory=Counter)  # table (or "unknown")
     hosts: dict[str, HostGauges] = field(default_factory=dict)
+    #: (service, host) → the newest values of the metrics the service keeps (every role but host's)
+    gauges: dict[tuple[str, str], HostGauges] = field(default_factory=dict)
     # the exporter itself
     up: bool = False
     polls: int = 0
@@ -259,7 +262,11 @@ def _add_cell(data: Snapshot, held: Held, cell: Cell) -> None:
             held.add_count(data, "db_errors", (cell.service, cell.host, level), count)
         if cell.duration is not None:
             held.add_histogram(data, "db_duration", (cell.service, cell.host), cell.duration)
-    elif cell.kind == "host":
+    if cell.kind == "host":
         gauges = data.hosts.setdefault(cell.host, HostGauges())
-        for key, (when, value) in cell.metrics.items():
-            gauges.update(key, when, value)
+    elif cell.metrics:
+        gauges = data.gauges.setdefault((cell.service, cell.host), HostGauges())
+    else:
+        return
+    for key, (when, value) in cell.metrics.items():
+        gauges.update(key, when, value)

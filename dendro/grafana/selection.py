@@ -38,8 +38,16 @@ class Selection:
         return [(s, red) for s in self.services for red in s.red if red.is_http]
 
     def databases(self) -> list[Service]:
-        """Services whose RED mapping reads log levels (postgres, mysql)."""
+        """Services whose RED mapping reads log levels (the databases, custom apps with levels)."""
         return [s for s in self.services if any(r.level and not r.is_http for r in s.red)]
+
+    def host_metrics(self) -> list[Service]:
+        """Services of the ``host_metrics`` role (Vector's host metrics)."""
+        return [s for s in self.services if s.role == "host_metrics"]
+
+    def kept_metrics(self) -> list[Service]:
+        """Services of any other role that keep metrics (``Service.metrics``)."""
+        return [s for s in self.services if s.metrics and s.role != "host_metrics"]
 
     def rules(self) -> list[Rule]:
         from dendro.alerts.model import rules

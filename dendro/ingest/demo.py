@@ -1,154 +1,40 @@
 """Demo traffic for ``dendro up --demo``: raw log lines of several hosts, through the real path.
 
-Every tick the generator writes raw lines in each configured service's own log format (nginx's
-pinned ``log_format``, Apache's ``LogFormat`` with ``%D``, PostgreSQL's Debian prefix, MySQL slow
-and error logs, RFC 3164 syslog) and metric events shaped as Vector's ``metric_to_log`` emits
-them (cloned from the parser's own samples), runs them through the catalog's VRL programs with
-vrl-python, and POSTs the events as NDJSON to the server's own ``/ingest`` with the token, just
-as a Vector agent would. The load is steady, and every few minutes an incident starts: a burst
-of 5xx, a latency spike and PostgreSQL errors for about a minute.
+Every tick the generator asks each configured service's demo feeds (``Service.demo`` in the
+catalog) for raw lines in the service's own log format and for input events shaped as its
+sources emit them (metric samples as Vector's ``metric_to_log`` emits them), runs them through
+the catalog's VRL programs with vrl-python, and POSTs the events as NDJSON to the server's own
+``/ingest`` with the token, just as a Vector agent would. A database service runs on the demo's
+database node, every other service on its web nodes. The load is steady, and every few minutes
+an incident starts: each feed makes its errors (a burst of 5xx, a latency spike, PostgreSQL
+errors…) for about a minute.
 """
 
 from __future__ import annotations
 
-import copy
 import random
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from dendro.services.base import Parser, Service
+from dendro.services.base import DemoFeed, Parser, Service
 from dendro.services.internal import AGENT_PARSER
 from dendro.services.runner import run_events
 
 WEB_HOSTS = ("web-1", "web-2", "web-3")
 DB_HOSTS = ("db-1",)
-PATHS = ("/", "/api/orders", "/api/cart", "/api/pay", "/login", "/static/app.js", "/healthz")
-AGENTS = ("Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0", "curl/8.5.0",
-          "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15")
-QUERIES = ("SELECT * FROM orders WHERE id = $1", "UPDATE carts SET total = $1 WHERE id = $2",
-           "SELECT count(*) FROM payments WHERE status = 'pending'")
+#: ticks (seconds) between two inputs of a feed of input events, as a scrape interval
+INPUT_EVERY = 10
+#: ticks between two lines of a feed without a rate (outside incidents: during one, every tick)
+RARE_EVERY = 5
 
 
 class Traffic:
-    """Raw lines per table for one tick; ``incident`` makes errors and slow requests."""
+    """The demo's random source: one per demo, so a seed gives the same traffic."""
 
     def __init__(self, seed: int | None = None) -> None:
         self.random = random.Random(seed)
-
-    def _status(self, incident: bool) -> int:
-        roll = self.random.random()
-        if roll < (0.3 if incident else 0.01):
-            return self.random.choice((500, 502, 503, 504))
-        if roll < 0.06:
-            return self.random.choice((404, 401, 302))
-        return 200
-
-    def _duration(self, incident: bool) -> float:
-        base = self.random.lognormvariate(-3.5, 0.8)  # median about 30 ms
-        return base * (25 if incident and self.random.random() < 0.5 else 1)
-
-    def _request(self) -> tuple[str, str, str]:
-        path = self.random.choice(PATHS)
-        method = "POST" if path in ("/api/pay", "/login") else "GET"
-        return f"10.1.{self.random.randint(0, 9)}.{self.random.randint(1, 254)}", method, path
-
-    def nginx_access(self, now: datetime, incident: bool) -> str:
-        ip, method, path = self._request()
-        stamp = now.strftime("%d/%b/%Y:%H:%M:%S +0000")
-        agent = self.random.choice(AGENTS)
-        status, size = self._status(incident), self.random.randint(200, 40_000)
-        return (f'{ip} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size} "-" "{agent}"'
-                f" {self._duration(incident):.3f}")
-
-    def apache_access(self, now: datetime, incident: bool) -> str:
-        ip, method, path = self._request()
-        stamp = now.strftime("%d/%b/%Y:%H:%M:%S +0000")
-        agent = self.random.choice(AGENTS)
-        status, size = self._status(incident), self.random.randint(200, 40_000)
-        micros = int(self._duration(incident) * 1_000_000)
-        return f'{ip} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size} "-" "{agent}" {micros}'
-
-    def nginx_error(self, now: datetime, incident: bool) -> str:
-        stamp = now.strftime("%Y/%m/%d %H:%M:%S")
-        if incident:
-            return (f"{stamp} [error] 4242#4242: *{self.random.randint(1, 999)} upstream timed out (110:"
-                    " Connection timed out) while reading response header from upstream, client: 10.1.0.7,"
-                    ' server: shop, request: "POST /api/pay HTTP/1.1"')
-        connection = self.random.randint(1, 999)
-        return f"{stamp} [warn] 4242#4242: *{connection} an upstream response is buffered to a temporary file"
-
-    def apache_error(self, now: datetime, incident: bool) -> str:
-        stamp = now.strftime("%a %b %d %H:%M:%S.%f %Y")
-        level = "error" if incident else "notice"
-        return (f"[{stamp}] [proxy:{level}] [pid 2101:tid 139811] [client 10.1.0.7:51234] AH01084: pass"
-                " request body failed to backend")
-
-    def postgres(self, now: datetime, incident: bool) -> str:
-        stamp = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d} UTC"
-        pid = self.random.randint(1000, 9999)
-        if incident and self.random.random() < 0.5:
-            return f'{stamp} [{pid}] app@shop ERROR:  deadlock detected'
-        if incident and self.random.random() < 0.1:
-            return f'{stamp} [{pid}] app@shop FATAL:  remaining connection slots are reserved'
-        millis = self.random.lognormvariate(3, 1) * (20 if incident else 1)
-        statement = self.random.choice(QUERIES)
-        return f"{stamp} [{pid}] app@shop LOG:  duration: {millis:.3f} ms  statement: {statement}"
-
-    def mysql_slow(self, now: datetime, incident: bool) -> str:
-        seconds = self.random.uniform(1, 3) * (5 if incident else 1)
-        return "\n".join([
-            f"# Time: {now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}",
-            "# User@Host: app[app] @ localhost []  Id:    16",
-            f"# Query_time: {seconds:.6f}  Lock_time: 0.000145 Rows_sent: 10  Rows_examined: 31457",
-            "use shop;",
-            f"SET timestamp={int(now.timestamp())};",
-            "SELECT * FROM orders ORDER BY created_at;",
-        ])
-
-    def mysql_error(self, now: datetime, incident: bool) -> str:
-        level = "ERROR" if incident else "Note"
-        return f"{now.strftime('%Y-%m-%d %H:%M:%S')} 0 [{level}] InnoDB: Buffer pool(s) load completed"
-
-    def syslog(self, now: datetime, incident: bool, host: str) -> str:
-        stamp = now.strftime("%b ") + f"{now.day:>2}" + now.strftime(" %H:%M:%S")
-        pid = self.random.randint(100, 9999)
-        if incident:
-            return f"{stamp} {host} kernel: [ 12.345678] Out of memory: Killed process {pid}"
-        return f"{stamp} {host} CRON[{pid}]: (root) CMD (command -v debian-sa1 > /dev/null)"
-
-
-def _metric_inputs(parser: Parser, host: str, now: datetime, rng: random.Random) -> list[dict[str, Any]]:
-    """The parser's own metric samples, re-stamped for ``host`` and ``now`` with jittered values."""
-    inputs = []
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    for sample in parser.samples:
-        if sample.input is None or sample.expected is None:
-            continue
-        event = copy.deepcopy(dict(sample.input))
-        event["timestamp"] = stamp
-        if isinstance(event.get("tags"), dict) and "host" in event["tags"]:
-            event["tags"]["host"] = host
-        for kind in ("gauge", "counter"):
-            value = event.get(kind)
-            if isinstance(value, dict) and isinstance(value.get("value"), int | float):
-                value["value"] = float(value["value"]) * rng.uniform(0.9, 1.1)
-        inputs.append(event)
-    return inputs
-
-
-LINE_TABLES = ("nginx_access", "apache_access", "nginx_error", "apache_error", "postgres", "mysql_slow",
-               "mysql_error", "syslog")
-#: lines per host per tick for each table (errors and slow logs are rarer than requests)
-RATES = {"nginx_access": 20, "apache_access": 10, "postgres": 8}
-
-
-def _table_of(parser: Parser) -> str | None:
-    for sample in parser.samples:
-        if sample.expected is not None:
-            return str(sample.expected.get("type"))
-    return None
 
 
 #: the Vector version the demo agents report in their heartbeats
@@ -156,7 +42,7 @@ DEMO_AGENT_VERSION = "0.42.0"
 
 
 def _hosts_of(service: Service) -> tuple[str, ...]:
-    return DB_HOSTS if service.name in ("postgres", "mysql") else WEB_HOSTS
+    return DB_HOSTS if service.role == "database" else WEB_HOSTS
 
 
 def heartbeats(hosts: set[str], now: datetime, uptime: float) -> list[dict[str, Any]]:
@@ -176,6 +62,25 @@ def heartbeats(hosts: set[str], now: datetime, uptime: float) -> list[dict[str, 
     return events
 
 
+def _feed_events(feed: DemoFeed, parser: Parser, hosts: tuple[str, ...], traffic: Traffic, now: datetime,
+                 incident: bool, tick: int) -> list[dict[str, Any]]:
+    """One tick of one feed (of the source ``feed.source``, parsed by ``parser``) on these hosts."""
+    source = feed.source
+    events: list[dict[str, Any]] = []
+    for host in hosts:
+        if feed.inputs is not None:
+            if tick % INPUT_EVERY == 0:
+                for event in feed.inputs(traffic.random, now, incident, host):
+                    events += run_events(parser, event, source=source)
+            continue
+        assert feed.line is not None
+        count = feed.rate or (1 if incident or tick % RARE_EVERY == 0 else 0)
+        for _ in range(count):
+            line = feed.line(traffic.random, now, incident, host)
+            events += run_events(parser, {"message": line, "host": host}, source=source)
+    return events
+
+
 def tick_events(
     services: list[Service], traffic: Traffic, now: datetime, incident: bool, tick: int
 ) -> list[dict[str, Any]]:
@@ -185,24 +90,11 @@ def tick_events(
     if tick % 10 == 0:
         events += heartbeats({h for s in services for h in _hosts_of(s)}, now, float(tick))
     for service in services:
-        hosts = _hosts_of(service)
+        feeds = {feed.source: feed for feed in service.demo}
         for source in service.active_sources(service.defaults()):
-            parser = service.parser(source.parser)
-            table = _table_of(parser)
-            for host in hosts:
-                if parser.metrics:
-                    if tick % 10 == 0:  # metrics every 10 s, as a scrape interval
-                        inputs = _metric_inputs(parser, host, now, traffic.random)
-                        for event in inputs:
-                            events += run_events(parser, event, source=source.id)
-                    continue
-                if table not in LINE_TABLES:
-                    continue
-                count = RATES.get(table, 1 if incident or tick % 5 == 0 else 0)
-                for _ in range(count):
-                    line = traffic.syslog(now, incident, host) if table == "syslog" else \
-                        getattr(traffic, table)(now, incident)
-                    events += run_events(parser, {"message": line, "host": host}, source=source.id)
+            if source.id in feeds:
+                feed, parser, hosts = feeds[source.id], service.parser(source.parser), _hosts_of(service)
+                events += _feed_events(feed, parser, hosts, traffic, now, incident, tick)
     return events
 
 

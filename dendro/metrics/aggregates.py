@@ -28,30 +28,10 @@ from typing import Any, Literal
 
 from dendro.metrics import names
 from dendro.metrics.status import status_class
-from dendro.services.base import Red, Table
+from dendro.services.base import Metrics, Red, Role, Table
 
 FORMAT_VERSION = 1
 AGGREGATES_PREFIX = "aggregates/"
-HOST_TABLE = "host"
-
-#: host metrics (Vector host_metrics names) whose last value the aggregates keep
-HOST_METRICS = (
-    "cpu_seconds_total",
-    "memory_total_bytes",
-    "memory_used_bytes",
-    "memory_available_bytes",
-    "filesystem_used_ratio",
-    "filesystem_used_bytes",
-    "filesystem_total_bytes",
-    "filesystem_free_bytes",
-    "load1",
-    "load5",
-    "load15",
-    "network_receive_bytes_total",
-    "network_transmit_bytes_total",
-)
-#: tags of the host table that identify a series (besides host and name)
-HOST_TAGS = ("cpu", "mode", "device", "mountpoint")
 
 #: HTTP methods kept as label values; anything else (garbage from scanners) becomes "other"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"})
@@ -289,12 +269,14 @@ def _rejected(data: Any) -> Counter[str]:
 
 @dataclass(frozen=True)
 class TableRole:
-    """How the exporter reads one table: its service, its kind and its RED mapping."""
+    """How the exporter reads one table: its service, its kind, its RED mapping and the metrics
+    whose last value it keeps (kind ``host``: the metrics of a ``host_metrics`` service)."""
 
     table: str
     service: str
     kind: Kind
     red: Red | None = None
+    metrics: Metrics | None = None
 
     @property
     def bounds(self) -> tuple[float, ...]:
@@ -314,15 +296,36 @@ def red_map(services: Iterable[Any] | None = None) -> dict[str, tuple[str, Red]]
     return mapping
 
 
-def roles(tables: Mapping[str, Table], reds: RedMap | None = None) -> dict[str, TableRole]:
+MetricsMap = Mapping[str, tuple[str, Role, Metrics]]  # table → (service name, its role, Metrics)
+
+
+def metrics_map(services: Iterable[Any] | None = None) -> dict[str, tuple[str, Role, Metrics]]:
+    """table → (service name, role, Metrics) from the services' kept metrics (default: the catalog)."""
+    if services is None:
+        from dendro.services import catalog
+
+        services = catalog().values()
+    mapping: dict[str, tuple[str, Role, Metrics]] = {}
+    for service in services:
+        for metrics in service.metrics:
+            mapping[metrics.table] = (service.name, service.role, metrics)
+    return mapping
+
+
+def roles(tables: Mapping[str, Table], reds: RedMap | None = None,
+          metrics: MetricsMap | None = None) -> dict[str, TableRole]:
     """The role of every table: HTTP (a status), database (a level or a statement duration), host
-    metrics, or events only."""
+    metrics (the metrics table of a ``host_metrics`` service), or events only (which may keep
+    metrics too)."""
     reds = red_map() if reds is None else reds
+    metrics = metrics_map() if metrics is None else metrics
     result: dict[str, TableRole] = {}
     for name in tables:
         service, red = reds.get(name, (name, None))
-        if name == HOST_TABLE:
-            result[name] = TableRole(name, "host", "host")
+        if name in metrics:
+            owner, role, kept = metrics[name]
+            kind: Kind = "host" if role == "host_metrics" else "events"
+            result[name] = TableRole(name, owner, kind, metrics=kept)
         elif red is not None and red.is_http:
             result[name] = TableRole(name, service, "http", red)
         elif red is not None and (red.level is not None or red.duration is not None):
@@ -342,8 +345,9 @@ def _number(value: Any) -> float | None:
 class AggregateBuilder:
     """Accumulates rows (as :func:`dendro.store.schema.to_row` returns them) into an aggregate."""
 
-    def __init__(self, tables: Mapping[str, Table], reds: RedMap | None = None) -> None:
-        self.roles = roles(tables, reds)
+    def __init__(self, tables: Mapping[str, Table], reds: RedMap | None = None,
+                 metrics: MetricsMap | None = None) -> None:
+        self.roles = roles(tables, reds, metrics)
         self.aggregate = Aggregate()
 
     def add(self, table: str, row: Mapping[str, Any]) -> None:
@@ -353,8 +357,8 @@ class AggregateBuilder:
         cell = self._cell(role, host, minute_of(when))
         cell.last = max(cell.last, when)
         self._count(cell, role, row, 1)
-        if role.kind == "host":
-            self._add_host_metric(cell, when, row)
+        if role.metrics is not None:
+            self._add_metric(cell, role.metrics, when, row)
 
     def remove(self, table: str, row: Mapping[str, Any]) -> None:
         """Take back a row :meth:`add` counted (the store refused it after all).
@@ -413,12 +417,12 @@ class AggregateBuilder:
         _observe(cell, red, row, sign)
 
     @staticmethod
-    def _add_host_metric(cell: Cell, when: float, row: Mapping[str, Any]) -> None:
+    def _add_metric(cell: Cell, metrics: Metrics, when: float, row: Mapping[str, Any]) -> None:
         name = row.get("name")
         value = _number(row.get("value"))
-        if name not in HOST_METRICS or value is None:
+        if name not in metrics.names or value is None:
             return
-        tags = {tag: row.get(tag) for tag in HOST_TAGS}
+        tags = {tag: row.get(tag) for tag in metrics.tags}
         cell.set_metric(metric_key(str(name), tags), when, value)
 
     def to_json(self) -> bytes:

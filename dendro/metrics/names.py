@@ -26,6 +26,17 @@ HOST_LOAD15 = "dendro_host_load15"
 HOST_NET_RX = "dendro_host_network_receive_bytes_total"  # + device
 HOST_NET_TX = "dendro_host_network_transmit_bytes_total"  # + device
 
+
+
+def service_metric(service: str, name: str, counter: bool = False) -> str:
+    """The exporter's name of a metric a service keeps (``Service.metrics``, every role but host
+    metrics): ``dendro_<service>_<name>``, a name that starts with the service's own keeping it
+    once (``haproxy_server_status`` → ``dendro_haproxy_server_status``), a counter's ending in
+    ``_total``. Label ``host`` and the metrics' tags."""
+    base = f"dendro_{service}_{name.removeprefix(service + '_')}"
+    return base if not counter or base.endswith("_total") else base + "_total"
+
+
 # liveness and pipeline. Labels: table, host
 LAST_EVENT = "dendro_last_event_timestamp_seconds"
 EVENTS = "dendro_events_total"  # every stored event, labels table, host

@@ -10,7 +10,20 @@ carry no zone and are read as UTC.
 
 from __future__ import annotations
 
-from dendro.services.base import TIMESTAMP_FORMAT, Parser, Sample, Service, Setting, Source, log_file
+import random
+from datetime import datetime
+
+from dendro.services.base import (
+    TIMESTAMP_FORMAT,
+    DemoFeed,
+    Parser,
+    Sample,
+    Service,
+    Setting,
+    Source,
+    log_file,
+    replay,
+)
 from dendro.services.http_common import (
     QUOTED,
     REQUEST_VRL,
@@ -18,12 +31,15 @@ from dendro.services.http_common import (
     access_expected,
     access_table,
     alert_events,
+    demo_combined,
+    demo_duration,
     error_expected,
     error_table,
     metric_sample,
     metrics_parser,
     metrics_table,
     red,
+    slowest_paths_example,
 )
 
 LOG_FORMAT = (
@@ -282,6 +298,22 @@ METRICS_SAMPLES = (
     metric_sample("apache", "up", "gauge", 1),
 )
 
+
+
+def demo_access_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+    """A request in the recommended dendro format (%D: microseconds)."""
+    combined, _ = demo_combined(rng, now, incident)
+    return f"{combined} {int(demo_duration(rng, incident) * 1_000_000)}"
+
+
+def demo_error_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+    """mod_proxy failing to pass a request body: an error during an incident, else a notice."""
+    stamp = now.strftime("%a %b %d %H:%M:%S.%f %Y")
+    level = "error" if incident else "notice"
+    return (f"[{stamp}] [proxy:{level}] [pid 2101:tid 139811] [client 10.1.0.7:51234] AH01084: pass"
+            " request body failed to backend")
+
+
 SERVICE = Service(
     name="apache",
     title="Apache httpd",
@@ -314,4 +346,11 @@ SERVICE = Service(
     alert_events=alert_events("apache", "apache_access", "apache_error", "Apache"),
     server_config=SERVER_CONFIG,
     server_config_help=SERVER_CONFIG_HELP,
+    role="http",
+    demo=(
+        DemoFeed("apache_access_logs", line=demo_access_line, rate=10),
+        DemoFeed("apache_error_logs", line=demo_error_line),
+        DemoFeed("apache_metrics", inputs=replay(METRICS_SAMPLES)),
+    ),
+    examples=(slowest_paths_example("apache_access"),),
 )

@@ -1,9 +1,13 @@
 """The vocabulary of the service catalog: what one integration declares about itself.
 
 Every integration module in ``dendro.services`` builds one :class:`Service` from these inert,
-frozen dataclasses. Everything else in Dendro (the Vector config, the store's tables, the
-loader's record mapping, the exporter's RED queries, dashboards and alert rules) is derived
-from them, so adding an integration touches one module.
+frozen dataclasses. Everything else in Dendro is derived from them, so adding an integration
+touches one module: the Vector config (sources, parsers, settings, ``dendro configure``'s
+aliases), the store's tables and the loader's record mapping, the exporter (RED mappings, kept
+metrics), the dashboards (RED and anomaly rows by role, log-explorer panels, kept metrics), the
+console (charts, example queries), the alert rules (RED, alert events, alert kinds) and the demo
+traffic (demo feeds). No module outside ``dendro.services`` names a built-in service or table
+(tests/catalog/test_no_names_outside.py).
 
 Conventions every VRL program follows (so that Vector and vrl-python give the same event):
 - the input event is ``{"message": <raw line>, "host": <node name>, ...}`` as Vector's file
@@ -24,11 +28,22 @@ Conventions every VRL program follows (so that Vector and vrl-python give the sa
 
 from __future__ import annotations
 
+import copy
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 ColumnType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP"]
+
+#: what kind of thing a service is, for the readers that treat every service of a kind alike:
+#: ``http`` (a web server or proxy: RED by status), ``database`` (RED by log level),
+#: ``host_metrics`` (Vector's host_metrics names: CPU, memory, filesystems, load, network, read by
+#: the hosts dashboard, the console's host charts and the host alert kinds) or ``events`` (logs only)
+Role = Literal["http", "database", "host_metrics", "events"]
+#: the unit of a :class:`Gauge` (a counter's rate is this unit per second)
+GaugeUnit = Literal["count", "bytes", "seconds", "ratio"]
 
 #: strftime format of every event's ``timestamp`` (chrono syntax, as VRL's format_timestamp).
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
@@ -100,6 +115,11 @@ class Table:
     @property
     def measures(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.dimension)
+
+    @property
+    def holds_metrics(self) -> bool:
+        """One row per metric sample (its ``name``, ``kind`` and ``value``), not one per log record."""
+        return {"name", "kind", "value"} <= {c.name for c in self.columns}
 
 
 @dataclass(frozen=True)
@@ -268,6 +288,120 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class Gauge:
+    """A metric of a metrics table that Dendro keeps: ``name`` is its value in the table's ``name``
+    column. ``counter``: it only grows (until a restart), so it is shown as a rate per second."""
+
+    name: str
+    title: str
+    unit: GaugeUnit = "count"
+    counter: bool = False
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The metrics of one table (one row per metric sample: ``name``, ``value`` and tags) that the
+    exporter keeps and exposes and the console charts; ``tags`` are the columns that tell the
+    series of one name apart on one host (a device, a mount point, a proxy…)."""
+
+    table: str
+    gauges: tuple[Gauge, ...]
+    tags: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.gauges)
+
+
+#: ``(rng, now, incident, host)`` → one raw line as the service writes it on that node at ``now``
+LineMaker = Callable[[random.Random, datetime, bool, str], str]
+#: ``(rng, now, incident, host)`` → input events as the source emits them on that node
+InputMaker = Callable[[random.Random, datetime, bool, str], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class DemoFeed:
+    """How ``dendro up --demo`` feeds one source of a service: raw lines (``line``; ``rate`` lines
+    per host and second, 0: one every 5 seconds and one a second during an incident) or input
+    events (``inputs``, every 10 seconds, as a scrape interval)."""
+
+    source: str
+    line: LineMaker | None = None
+    rate: int = 0
+    inputs: InputMaker | None = None
+
+    def __post_init__(self) -> None:
+        if (self.line is None) == (self.inputs is None):
+            raise ValueError(f"demo feed {self.source}: give line or inputs, not both or neither")
+
+
+def replay(samples: tuple[Sample, ...]) -> InputMaker:
+    """Demo input: the samples that give an event, re-stamped ``now`` for the node (its name where
+    the sample names one: the ``host`` tag, the event's ``host``), values jittered by ±10%."""
+
+    def inputs(rng: random.Random, now: datetime, incident: bool, host: str) -> list[dict[str, Any]]:
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        events = []
+        for sample in samples:
+            if sample.input is None or sample.expected is None:
+                continue
+            event = copy.deepcopy(dict(sample.input))
+            event["timestamp"] = stamp
+            event["host"] = host
+            if isinstance(event.get("tags"), dict) and "host" in event["tags"]:
+                event["tags"]["host"] = host
+            for kind in ("gauge", "counter"):
+                value = event.get(kind)
+                if isinstance(value, dict) and isinstance(value.get("value"), int | float):
+                    value["value"] = float(value["value"]) * rng.uniform(0.9, 1.1)
+            events.append(event)
+        return events
+
+    return inputs
+
+
+@dataclass(frozen=True)
+class LogPanel:
+    """A panel of the logs explorer dashboard: one Timestream query over ``table``.
+
+    In ``sql``, ``{table}`` stands for the table in the dashboard's database and ``{where}`` for
+    the dashboard's time range and hosts; ``columns`` are the query's columns in order. ``kind``:
+    ``table``, ``bars`` (one bar per row) or ``timeseries_bars`` (a count per interval);
+    ``width`` in grid columns of 24 (None: the panel's default)."""
+
+    title: str
+    description: str
+    unit: str
+    table: str
+    sql: str
+    columns: tuple[str, ...]
+    kind: Literal["table", "bars", "timeseries_bars"] = "table"
+    width: int | None = None
+
+
+@dataclass(frozen=True)
+class LogPanels:
+    """A row of the logs explorer: its title, what it shows, and its panels."""
+
+    title: str
+    description: str
+    panels: tuple[LogPanel, ...]
+
+
+@dataclass(frozen=True)
+class Example:
+    """An example query of the console's query page (as datasette's canned queries), offered when
+    the store has every one of ``tables``; ``{db}`` in ``sql`` stands for the quoted database."""
+
+    title: str
+    sql: str
+    tables: tuple[str, ...]
+
+    def render(self, quoted_database: str) -> str:
+        return self.sql.replace("{db}", quoted_database)
+
+
+@dataclass(frozen=True)
 class Service:
     """Everything Dendro knows about one integration."""
 
@@ -281,6 +415,19 @@ class Service:
     alert_events: tuple[AlertEvent, ...] = ()
     server_config: str = ""  # log_format / LogFormat to add so request duration is logged
     server_config_help: str = ""
+    role: Role = "events"
+    #: the metrics tables' kept metrics (what the exporter exposes and the console charts)
+    metrics: tuple[Metrics, ...] = ()
+    #: how ``dendro up --demo`` makes traffic for it (a ``database`` runs on the demo's database
+    #: node, any other role on its web nodes)
+    demo: tuple[DemoFeed, ...] = ()
+    log_panels: tuple[LogPanels, ...] = ()
+    examples: tuple[Example, ...] = ()
+    #: alert kinds of dendro.alerts.kinds that apply to the service as a whole (host: cpu, disk…),
+    #: besides those its RED mapping and alert events give
+    alert_kinds: tuple[str, ...] = ()
+    #: other names ``dendro configure --service`` accepts for it
+    aliases: tuple[str, ...] = ()
 
     def parser(self, parser_id: str) -> Parser:
         for p in self.parsers:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from dendro.errors import ConfigError
-from dendro.services.base import Column, ColumnType, Parser, Red, Service, Source, Table
+from dendro.services.base import Column, ColumnType, Parser, Red, Role, Service, Source, Table
 
 TYPED_GROUPS: dict[str, ColumnType] = {"duration": "DOUBLE", "status": "BIGINT", "bytes": "BIGINT"}
 RESERVED_GROUPS = ("type", "host")
@@ -140,6 +140,7 @@ def build(name: str, path: str, regex: str | None = None, vrl: str | None = None
         program = _user_vrl(name, vrl or "")
         columns = _columns(groups)
     source_id = f"custom_{name}"
+    red = _red(name, groups)
     return Service(
         name=name,
         title=f"Custom application {name}",
@@ -153,5 +154,13 @@ def build(name: str, path: str, regex: str | None = None, vrl: str | None = None
         ),
         parsers=(Parser(id=source_id, vrl=program, samples=()),),
         tables=(Table(name=name, columns=columns, description=f"Log of the application {name}."),),
-        red=_red(name, groups),
+        red=red,
+        role=_role(red),
     )
+
+
+def _role(red: tuple[Red, ...]) -> Role:
+    """A web application when it logs a status, a database-like log when it logs levels."""
+    if any(r.is_http for r in red):
+        return "http"
+    return "database" if red else "events"

@@ -17,7 +17,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from dendro.services.base import METRIC_VALUE_VRL, Column, Parser, Sample, Service, Setting, Source, Table
+from dendro.services.base import (
+    METRIC_VALUE_VRL,
+    Column,
+    DemoFeed,
+    Example,
+    Gauge,
+    Metrics,
+    Parser,
+    Sample,
+    Service,
+    Setting,
+    Source,
+    Table,
+    replay,
+)
 
 HOST_VRL = METRIC_VALUE_VRL + r"""event = {
   "type": "host",
@@ -162,6 +176,28 @@ HOST_TABLE = Table(
     ),
 )
 
+#: the metrics whose last value the exporter keeps (it derives the CPU, memory and filesystem
+#: ratios from them) and the tags that tell their series apart
+HOST_METRICS = Metrics(
+    table=HOST_TABLE.name,
+    gauges=(
+        Gauge("cpu_seconds_total", "CPU seconds by mode", "seconds", counter=True),
+        Gauge("memory_total_bytes", "Memory", "bytes"),
+        Gauge("memory_used_bytes", "Memory used", "bytes"),
+        Gauge("memory_available_bytes", "Memory available", "bytes"),
+        Gauge("filesystem_used_ratio", "Filesystem used", "ratio"),
+        Gauge("filesystem_used_bytes", "Filesystem used", "bytes"),
+        Gauge("filesystem_total_bytes", "Filesystem size", "bytes"),
+        Gauge("filesystem_free_bytes", "Filesystem free", "bytes"),
+        Gauge("load1", "Load average (1 min)"),
+        Gauge("load5", "Load average (5 min)"),
+        Gauge("load15", "Load average (15 min)"),
+        Gauge("network_receive_bytes_total", "Bytes received", "bytes", counter=True),
+        Gauge("network_transmit_bytes_total", "Bytes sent", "bytes", counter=True),
+    ),
+    tags=("cpu", "mode", "device", "mountpoint"),
+)
+
 SERVICE = Service(
     name="host",
     title="Host metrics",
@@ -191,4 +227,18 @@ SERVICE = Service(
         ),
         Setting(key="scrape_interval_secs", prompt="Seconds between samples", default=15, kind="int"),
     ),
+    role="host_metrics",
+    metrics=(HOST_METRICS,),
+    demo=(DemoFeed("host_metrics", inputs=replay(SAMPLES)),),
+    examples=(
+        Example(
+            "Disk usage per host (last value)",
+            "SELECT host, mountpoint, max_by(value, time) AS used_ratio\n"
+            "FROM {db}.\"host\"\nWHERE time > ago(1h) AND name = 'filesystem_used_ratio'\n"
+            "GROUP BY host, mountpoint\nORDER BY used_ratio DESC",
+            ("host",),
+        ),
+    ),
+    alert_kinds=("cpu", "memory", "disk", "disk_forecast"),
+    aliases=("host-metrics", "host_metrics"),
 )

@@ -8,6 +8,10 @@ their log formats, the regular expressions that read them, their settings and sa
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from dendro.services.base import (
@@ -15,6 +19,7 @@ from dendro.services.base import (
     TIMESTAMP_FORMAT,
     AlertEvent,
     Column,
+    Example,
     Parser,
     Red,
     Sample,
@@ -25,11 +30,29 @@ from dendro.services.base import (
 CRITICAL_LEVELS = ("crit", "alert", "emerg")
 
 
-def access_table(name: str, server: str) -> Table:
-    """The access table: DESIGN.md's HTTP columns plus the virtual host when it is logged."""
+def _extended(table: Table, described: dict[str, str] | None, extra: Iterable[Column]) -> Table:
+    """``table`` with some column descriptions replaced and ``extra`` columns after the shared ones."""
+    described = described or {}
+    unknown = set(described) - {c.name for c in table.columns}
+    if unknown:
+        raise KeyError(f"table {table.name} has no column {sorted(unknown)}")
+    columns = tuple(replace(c, description=described.get(c.name, c.description)) for c in table.columns)
+    return replace(table, columns=columns + tuple(extra))
+
+
+def access_table(name: str, server: str, description: str = "", described: dict[str, str] | None = None,
+                 extra: Iterable[Column] = ()) -> Table:
+    """The access table: DESIGN.md's HTTP columns plus the virtual host when it is logged.
+
+    A server that logs more gives its ``extra`` columns (after the shared ones), its own table
+    ``description`` and the shared columns' descriptions it ``described`` differently."""
+    return _extended(_access_table(name, server, description), described, extra)
+
+
+def _access_table(name: str, server: str, description: str) -> Table:
     return Table(
         name=name,
-        description=f"One row per request {server} served, from its access log.",
+        description=description or f"One row per request {server} served, from its access log.",
         columns=(
             Column("host", "VARCHAR", dimension=True, description="node that served the request"),
             Column("method", "VARCHAR", dimension=True, description="HTTP method; null if unreadable"),
@@ -47,10 +70,16 @@ def access_table(name: str, server: str) -> Table:
     )
 
 
-def error_table(name: str, server: str) -> Table:
+def error_table(name: str, server: str, description: str = "", described: dict[str, str] | None = None,
+                extra: Iterable[Column] = ()) -> Table:
+    """The error-log table (``extra``, ``description`` and ``described`` as for the access table)."""
+    return _extended(_error_table(name, server, description), described, extra)
+
+
+def _error_table(name: str, server: str, description: str) -> Table:
     return Table(
         name=name,
-        description=f"One row per {server} error-log record (times read as UTC).",
+        description=description or f"One row per {server} error-log record (times read as UTC).",
         columns=(
             Column("host", "VARCHAR", dimension=True),
             Column("level", "VARCHAR", dimension=True, description="debug … emerg"),
@@ -234,3 +263,75 @@ def error_expected(table: str, timestamp: str, level: str, message: str, pid: in
                    client_ip: str | None = None) -> dict[str, Any]:
     return {"type": table, "host": "web-1", "timestamp": timestamp, "level": level, "pid": pid,
             "client_ip": client_ip, "message": message}
+
+
+def five_hundreds_example(access: str, title: str) -> Example:
+    """The query page's example listing an access table's 5xx answers."""
+    return Example(
+        f"{title} 500s of the last 2 hours",
+        "SELECT time, host, method, path, status, duration\n"
+        f'FROM {{db}}."{access}"\nWHERE time > ago(2h) AND status >= 500\n'
+        "ORDER BY time DESC",
+        (access,),
+    )
+
+
+def slowest_paths_example(access: str) -> Example:
+    """The query page's example ranking an access table's paths by their p95 duration."""
+    return Example(
+        f"Slowest paths ({access}, last hour)",
+        "SELECT path, count(*) AS requests,\n"
+        "       approx_percentile(duration, 0.95) AS p95_seconds\n"
+        f'FROM {{db}}."{access}"\nWHERE time > ago(1h) AND duration IS NOT NULL\n'
+        "GROUP BY path\nORDER BY p95_seconds DESC\nLIMIT 20",
+        (access,),
+    )
+
+
+def requests_per_minute_example(access: str) -> Example:
+    """The query page's example counting an access table's requests per minute."""
+    return Example(
+        f"Requests per minute ({access}, last hour)",
+        f'SELECT bin(time, 1m) AS minute, count(*) AS requests\nFROM {{db}}."{access}"\n'
+        "WHERE time > ago(1h)\nGROUP BY 1\nORDER BY 1",
+        (access,),
+    )
+
+
+# -- demo traffic: what a small shop's web servers answer --------------------------------------
+
+DEMO_PATHS = ("/", "/api/orders", "/api/cart", "/api/pay", "/login", "/static/app.js", "/healthz")
+DEMO_AGENTS = ("Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0", "curl/8.5.0",
+               "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15")
+
+
+def demo_status(rng: random.Random, incident: bool) -> int:
+    """Mostly 200; a 5xx for 1% of requests, 30% during an incident; a few 404/401/302."""
+    roll = rng.random()
+    if roll < (0.3 if incident else 0.01):
+        return rng.choice((500, 502, 503, 504))
+    if roll < 0.06:
+        return rng.choice((404, 401, 302))
+    return 200
+
+
+def demo_duration(rng: random.Random, incident: bool) -> float:
+    """Seconds: a median about 30 ms; half the requests of an incident 25 times slower."""
+    base = rng.lognormvariate(-3.5, 0.8)
+    return base * (25 if incident and rng.random() < 0.5 else 1)
+
+
+def demo_request(rng: random.Random) -> tuple[str, str, str]:
+    """(client address, method, path) of a demo request."""
+    path = rng.choice(DEMO_PATHS)
+    method = "POST" if path in ("/api/pay", "/login") else "GET"
+    return f"10.1.{rng.randint(0, 9)}.{rng.randint(1, 254)}", method, path
+
+
+def demo_combined(rng: random.Random, now: datetime, incident: bool) -> tuple[str, int]:
+    """The combined-format start of a demo access line (through the user agent), and its status."""
+    ip, method, path = demo_request(rng)
+    stamp = now.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    agent = rng.choice(DEMO_AGENTS)
+    status, size = demo_status(rng, incident), rng.randint(200, 40_000)
+    return f'{ip} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size} "-" "{agent}"', status

@@ -32,19 +32,24 @@ without a zone (MariaDB, 5.5) are read in the transform's time zone (UTC under v
 
 from __future__ import annotations
 
+import random
+from datetime import datetime
+
 from dendro.services.base import (
     STATEMENT_LINE_BYTES,
     AlertEvent,
     Column,
+    DemoFeed,
+    LogPanels,
     Multiline,
     Parser,
     Red,
     Sample,
     Service,
     Setting,
-    Table,
     log_file,
 )
+from dendro.services.db_common import DATABASE, STATEMENT, USER, log_table, recent_panel, slowest_panel
 
 #: the header mysqld writes into the slow log when it starts
 _START_HEADER = r"^\S+, Version: .* started with:"
@@ -505,36 +510,49 @@ ERROR_SAMPLES = (
     Sample(message="not an error log line", expected=None, note="garbage"),
 )
 
-MYSQL_SLOW_TABLE = Table(
-    name="mysql_slow",
-    description="MySQL/MariaDB slow query log: one row per slow statement.",
-    columns=(
-        Column("host", "VARCHAR", dimension=True),
-        Column("level", "VARCHAR", dimension=True, description="always 'slow'"),
-        Column("database", "VARCHAR", dimension=True),
-        Column("user", "VARCHAR", dimension=True),
-        Column("client_ip", "VARCHAR", description="client address, else its host name"),
-        Column("duration", "DOUBLE", description="Query_time, seconds"),
-        Column("lock_time", "DOUBLE", description="Lock_time, seconds"),
-        Column("rows_sent", "BIGINT"),
-        Column("rows_examined", "BIGINT"),
-        Column("statement", "VARCHAR", description="the SQL text"),
-        Column("message", "VARCHAR", description="the first line of the statement"),
-    ),
+MYSQL_SLOW_TABLE = log_table(
+    "mysql_slow",
+    "MySQL/MariaDB slow query log: one row per slow statement.",
+    "always 'slow'",
+    DATABASE,
+    USER,
+    Column("client_ip", "VARCHAR", description="client address, else its host name"),
+    Column("duration", "DOUBLE", description="Query_time, seconds"),
+    Column("lock_time", "DOUBLE", description="Lock_time, seconds"),
+    Column("rows_sent", "BIGINT"),
+    Column("rows_examined", "BIGINT"),
+    STATEMENT,
+    message="the first line of the statement",
 )
 
-MYSQL_ERROR_TABLE = Table(
-    name="mysql_error",
-    description="MySQL/MariaDB error log: startup notes, warnings, errors.",
-    columns=(
-        Column("host", "VARCHAR", dimension=True),
-        Column("level", "VARCHAR", dimension=True, description="Note, Warning, Error, System"),
-        Column("code", "VARCHAR", dimension=True, description="MySQL 8 error code (MY-…)"),
-        Column("subsystem", "VARCHAR", dimension=True, description="Server, InnoDB…"),
-        Column("thread", "BIGINT", description="connection/thread id"),
-        Column("message", "VARCHAR"),
-    ),
+MYSQL_ERROR_TABLE = log_table(
+    "mysql_error",
+    "MySQL/MariaDB error log: startup notes, warnings, errors.",
+    "Note, Warning, Error, System",
+    Column("code", "VARCHAR", dimension=True, description="MySQL 8 error code (MY-…)"),
+    Column("subsystem", "VARCHAR", dimension=True, description="Server, InnoDB…"),
+    Column("thread", "BIGINT", description="connection/thread id"),
 )
+
+
+def demo_slow_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+    """A slow-log record (several lines) of a slow SELECT, five times slower during an incident."""
+    seconds = rng.uniform(1, 3) * (5 if incident else 1)
+    return "\n".join([
+        f"# Time: {now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}",
+        "# User@Host: app[app] @ localhost []  Id:    16",
+        f"# Query_time: {seconds:.6f}  Lock_time: 0.000145 Rows_sent: 10  Rows_examined: 31457",
+        "use shop;",
+        f"SET timestamp={int(now.timestamp())};",
+        "SELECT * FROM orders ORDER BY created_at;",
+    ])
+
+
+def demo_error_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+    """An error-log record: an ERROR during an incident, else a Note."""
+    level = "ERROR" if incident else "Note"
+    return f"{now.strftime('%Y-%m-%d %H:%M:%S')} 0 [{level}] InnoDB: Buffer pool(s) load completed"
+
 
 SERVICE = Service(
     name="mysql",
@@ -590,4 +608,27 @@ SERVICE = Service(
         "log_error = /var/log/mysql/error.log"
     ),
     server_config_help="Add to a file in /etc/mysql/mariadb.conf.d/ (or mysql.conf.d/), then restart.",
+    role="database",
+    demo=(
+        DemoFeed("mysql_slow_logs", line=demo_slow_line),
+        DemoFeed("mysql_error_logs", line=demo_error_line),
+    ),
+    log_panels=(
+        LogPanels(
+            "MySQL",
+            "Errors and slow statements from mysql_error and mysql_slow.",
+            (
+                recent_panel("MySQL errors",
+                             "The last 100 Error records of the MySQL/MariaDB error log, newest first.",
+                             "mysql_error", ("time", "host", "code", "subsystem", "message"),
+                             "level = 'Error'"),
+                slowest_panel("MySQL slowest statements",
+                              "The 20 longest statements of the slow query log (Query_time), with rows"
+                              " examined.",
+                              "mysql_slow",
+                              ("time", "host", "database", "user", "duration", "rows_examined", "statement")),
+            ),
+        ),
+    ),
+    aliases=("mariadb",),
 )

@@ -10,8 +10,12 @@ are decoded, other escapes stay as logged. Error-log times carry no zone and are
 
 from __future__ import annotations
 
+import random
+from datetime import datetime
+
 from dendro.services.base import (
     TIMESTAMP_FORMAT,
+    DemoFeed,
     Multiline,
     Parser,
     Sample,
@@ -19,6 +23,7 @@ from dendro.services.base import (
     Setting,
     Source,
     log_file,
+    replay,
 )
 from dendro.services.http_common import (
     QUOTED,
@@ -27,12 +32,17 @@ from dendro.services.http_common import (
     access_expected,
     access_table,
     alert_events,
+    demo_combined,
+    demo_duration,
     error_expected,
     error_table,
+    five_hundreds_example,
     metric_sample,
     metrics_parser,
     metrics_table,
     red,
+    requests_per_minute_example,
+    slowest_paths_example,
 )
 
 LOG_FORMAT = (
@@ -278,6 +288,25 @@ METRICS_SAMPLES = (
     metric_sample("nginx", "up", "gauge", 1),
 )
 
+
+
+def demo_access_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+    """A request in the recommended dendro format."""
+    combined, _ = demo_combined(rng, now, incident)
+    return f"{combined} {demo_duration(rng, incident):.3f}"
+
+
+def demo_error_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+    """An upstream timeout during an incident, else a buffering warning."""
+    stamp = now.strftime("%Y/%m/%d %H:%M:%S")
+    if incident:
+        return (f"{stamp} [error] 4242#4242: *{rng.randint(1, 999)} upstream timed out (110:"
+                " Connection timed out) while reading response header from upstream, client: 10.1.0.7,"
+                ' server: shop, request: "POST /api/pay HTTP/1.1"')
+    connection = rng.randint(1, 999)
+    return f"{stamp} [warn] 4242#4242: *{connection} an upstream response is buffered to a temporary file"
+
+
 SERVICE = Service(
     name="nginx",
     title="nginx",
@@ -319,4 +348,15 @@ SERVICE = Service(
     alert_events=alert_events("nginx", "nginx_access", "nginx_error", "nginx"),
     server_config=SERVER_CONFIG,
     server_config_help=SERVER_CONFIG_HELP,
+    role="http",
+    demo=(
+        DemoFeed("nginx_access_logs", line=demo_access_line, rate=20),
+        DemoFeed("nginx_error_logs", line=demo_error_line),
+        DemoFeed("nginx_metrics", inputs=replay(METRICS_SAMPLES)),
+    ),
+    examples=(
+        five_hundreds_example("nginx_access", "nginx"),
+        slowest_paths_example("nginx_access"),
+        requests_per_minute_example("nginx_access"),
+    ),
 )

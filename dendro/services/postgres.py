@@ -29,6 +29,9 @@ metrics carry the node's host name, as its log lines do.
 
 from __future__ import annotations
 
+import random
+from datetime import datetime
+
 from dendro.services.base import (
     ENDPOINT_NODE_VRL,
     METRIC_VALUE_VRL,
@@ -36,6 +39,9 @@ from dendro.services.base import (
     TIMESTAMP_FORMAT,
     AlertEvent,
     Column,
+    DemoFeed,
+    Example,
+    LogPanels,
     Multiline,
     Parser,
     Red,
@@ -43,8 +49,17 @@ from dendro.services.base import (
     Service,
     Setting,
     Source,
-    Table,
     log_file,
+    replay,
+)
+from dendro.services.db_common import (
+    DATABASE,
+    STATEMENT,
+    USER,
+    log_table,
+    metrics_table,
+    recent_panel,
+    slowest_panel,
 )
 
 #: zone abbreviations PostgreSQL writes for common ``log_timezone`` settings, and their offsets
@@ -467,31 +482,21 @@ POSTGRES_METRICS_SAMPLES = (
     ),
 )
 
-POSTGRES_TABLE = Table(
-    name="postgres",
-    description="PostgreSQL server log records: errors, FATALs, slow statements.",
-    columns=(
-        Column("host", "VARCHAR", dimension=True),
-        Column("level", "VARCHAR", dimension=True, description="LOG, ERROR, FATAL, PANIC, STATEMENT…"),
-        Column("database", "VARCHAR", dimension=True),
-        Column("user", "VARCHAR", dimension=True),
-        Column("pid", "BIGINT", description="server process id"),
-        Column("duration", "DOUBLE", description="seconds, from 'duration: … ms'"),
-        Column("statement", "VARCHAR", description="the SQL text"),
-        Column("message", "VARCHAR"),
-    ),
+POSTGRES_TABLE = log_table(
+    "postgres",
+    "PostgreSQL server log records: errors, FATALs, slow statements.",
+    "LOG, ERROR, FATAL, PANIC, STATEMENT…",
+    DATABASE,
+    USER,
+    Column("pid", "BIGINT", description="server process id"),
+    Column("duration", "DOUBLE", description="seconds, from 'duration: … ms'"),
+    STATEMENT,
 )
 
-POSTGRES_METRICS_TABLE = Table(
-    name="postgres_metrics",
-    description="Vector's postgresql_metrics: connections, commits, rollbacks, cache, deadlocks.",
-    columns=(
-        Column("host", "VARCHAR", dimension=True),
-        Column("name", "VARCHAR", dimension=True, description="Vector's metric name"),
-        Column("db", "VARCHAR", dimension=True),
-        Column("kind", "VARCHAR", dimension=True, description="counter (only grows) or gauge"),
-        Column("value", "DOUBLE"),
-    ),
+POSTGRES_METRICS_TABLE = metrics_table(
+    "postgres_metrics",
+    "Vector's postgresql_metrics: connections, commits, rollbacks, cache, deadlocks.",
+    "Vector's metric name",
 )
 
 #: a record starts with its timestamp; the lines of a multi-line statement do not
@@ -501,6 +506,24 @@ POSTGRES_MULTILINE = Multiline(
     mode="halt_before",
     timeout_ms=1000,
 )
+
+#: statements of the demo's shop
+DEMO_QUERIES = ("SELECT * FROM orders WHERE id = $1", "UPDATE carts SET total = $1 WHERE id = $2",
+                "SELECT count(*) FROM payments WHERE status = 'pending'")
+
+
+def demo_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+    """A logged statement with its duration; deadlocks and FATALs during an incident."""
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d} UTC"
+    pid = rng.randint(1000, 9999)
+    if incident and rng.random() < 0.5:
+        return f'{stamp} [{pid}] app@shop ERROR:  deadlock detected'
+    if incident and rng.random() < 0.1:
+        return f'{stamp} [{pid}] app@shop FATAL:  remaining connection slots are reserved'
+    millis = rng.lognormvariate(3, 1) * (20 if incident else 1)
+    statement = rng.choice(DEMO_QUERIES)
+    return f"{stamp} [{pid}] app@shop LOG:  duration: {millis:.3f} ms  statement: {statement}"
+
 
 SERVICE = Service(
     name="postgres",
@@ -571,4 +594,36 @@ SERVICE = Service(
         "log_timezone = 'UTC'"
     ),
     server_config_help="Add to postgresql.conf (or a file in conf.d/) and reload PostgreSQL.",
+    role="database",
+    demo=(
+        DemoFeed("postgres_logs", line=demo_line, rate=8),
+        DemoFeed("postgres_metrics", inputs=replay(POSTGRES_METRICS_SAMPLES)),
+    ),
+    log_panels=(
+        LogPanels(
+            "PostgreSQL",
+            "Errors and slow statements from the postgres table.",
+            (
+                recent_panel("PostgreSQL errors",
+                             "The last 100 ERROR, FATAL and PANIC records PostgreSQL logged, newest first.",
+                             "postgres", ("time", "host", "level", "database", "user", "message"),
+                             "level IN ('ERROR', 'FATAL', 'PANIC')"),
+                slowest_panel("PostgreSQL slowest statements",
+                              "The 20 longest statements PostgreSQL logged with a duration"
+                              " (log_min_duration_statement).",
+                              "postgres", ("time", "host", "database", "user", "duration", "statement"),
+                              "duration IS NOT NULL"),
+            ),
+        ),
+    ),
+    examples=(
+        Example(
+            "PostgreSQL errors by database (last 24 hours)",
+            "SELECT database, level, count(*) AS events\n"
+            'FROM {db}."postgres"\nWHERE time > ago(24h) AND level IN (\'ERROR\', \'FATAL\', \'PANIC\')\n'
+            "GROUP BY database, level\nORDER BY events DESC",
+            ("postgres",),
+        ),
+    ),
+    aliases=("postgresql",),
 )

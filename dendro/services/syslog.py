@@ -33,6 +33,7 @@ the order Vector uses; microseconds since the epoch), ``hostname`` from ``_HOSTN
 from __future__ import annotations
 
 import glob
+import random
 import socket
 from collections.abc import Mapping
 from dataclasses import replace
@@ -42,6 +43,7 @@ from typing import Any
 from dendro.services.base import (
     AlertEvent,
     Column,
+    DemoFeed,
     Multiline,
     Parser,
     Sample,
@@ -352,6 +354,15 @@ def detect_source(known: Mapping[str, Any]) -> str:
     return "file" if any(glob.glob(str(path)) for path in paths) else "journald"
 
 
+def demo_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+    """An RFC 3164 line as rsyslog writes it: cron at work, the OOM killer during an incident."""
+    stamp = now.strftime("%b ") + f"{now.day:>2}" + now.strftime(" %H:%M:%S")
+    pid = rng.randint(100, 9999)
+    if incident:
+        return f"{stamp} {host} kernel: [ 12.345678] Out of memory: Killed process {pid}"
+    return f"{stamp} {host} CRON[{pid}]: (root) CMD (command -v debian-sa1 > /dev/null)"
+
+
 SERVICE = Service(
     name="syslog",
     title="Syslog",
@@ -412,4 +423,6 @@ SERVICE = Service(
             severity="critical",
         ),
     ),
+    role="events",
+    demo=(DemoFeed("syslog_logs", line=demo_line),),
 )

@@ -9,9 +9,12 @@ from rich.table import Table
 
 from dendro.cli_common import CONFIG_OPTION, YES_OPTION, console, fail, load_config, user_errors
 from dendro.config import Config, ConfigError
+from dendro.services import BUILTIN
 from dendro.vector import check as check_module
 from dendro.vector.configure import Answers, build_config, parse_custom, server_notes, service_name, write
 
+#: ``--service``'s help: the catalog's names (its modules are not loaded for it)
+SERVICE_HELP = f"{', '.join(BUILTIN[:-1])} or {BUILTIN[-1]} (repeatable)."
 CUSTOM_OPTION = typer.Option([], "--custom", help="A custom app as NAME:PATH:REGEX (repeatable).")
 CONFIG_OUT_OPTION = typer.Option(Path("dendro.yaml"), "--config", "-c", help="Where to write dendro.yaml.")
 VECTOR_OUT_OPTION = typer.Option(Path("vector.yaml"), "--vector-out", help="Where to write vector.yaml.")
@@ -55,7 +58,7 @@ def register(app: typer.Typer) -> None:
         yes: bool = YES_OPTION,
         backend: str = typer.Option("local", "--backend", help="local (Dendro's ingest) or aws (Firehose)."),
         service: list[str] = typer.Option(
-            [], "--service", "-s", help="nginx, apache, postgres, mysql, syslog or host (repeatable)."
+            [], "--service", "-s", help=SERVICE_HELP
         ),
         custom: list[str] = CUSTOM_OPTION,
         pipeline: str | None = typer.Option(None, "--pipeline", help="Pipeline (and database) name."),

@@ -19,13 +19,10 @@ from dendro.services import BUILTIN, catalog
 from dendro.services.base import Service
 from dendro.vector import render
 
-#: what ``--service`` accepts besides the catalog names
-SERVICE_ALIASES = {
-    "host-metrics": "host",
-    "host_metrics": "host",
-    "mariadb": "mysql",
-    "postgresql": "postgres",
-}
+
+def service_aliases() -> dict[str, str]:
+    """What ``--service`` accepts besides the catalog names (``Service.aliases``): alias → name."""
+    return {alias: name for name, service in catalog().items() for alias in service.aliases}
 
 
 @dataclass
@@ -40,7 +37,7 @@ class Answers:
 
 def service_name(name: str) -> str:
     """The catalog name of a ``--service`` value; ConfigError names the known ones."""
-    canonical = SERVICE_ALIASES.get(name.strip().lower(), name.strip().lower())
+    canonical = service_aliases().get(name.strip().lower(), name.strip().lower())
     if canonical not in BUILTIN:
         known = ", ".join(BUILTIN)
         raise ConfigError(f"--service {name}: unknown service (known: {known}; custom apps: --custom)")

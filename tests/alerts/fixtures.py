@@ -53,6 +53,8 @@ HOST = Service(
     sources=(),
     parsers=(),
     tables=(Table("host", (Column("host", "VARCHAR", dimension=True),)),),
+    role="host_metrics",
+    alert_kinds=("cpu", "memory", "disk", "disk_forecast"),
 )
 
 SYSLOG = Service(

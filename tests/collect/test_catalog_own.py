@@ -1,45 +1,13 @@
-"""The syslog, host metrics and custom application services: samples, shared sample files, custom apps."""
+"""The syslog service's shared sample files, and custom applications (every catalog sample is run
+by tests/catalog/test_samples.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from dendro.config import ConfigError
-from dendro.services import custom, host, multiline, runner, syslog
-from dendro.services.base import Service
+from dendro.services import custom, multiline, runner, syslog
 from tests.support import shared_samples
-
-OWN = (syslog.SERVICE, host.SERVICE)
-
-
-@pytest.mark.parametrize("service", OWN, ids=lambda s: s.name)
-def test_every_sample_gives_its_event(service: Service) -> None:
-    for parser in service.parsers:
-        assert runner.compile_error(parser.vrl) is None
-        for sample in parser.samples:
-            events = runner.run_events(parser, sample.input_event())
-            if sample.no_event:
-                assert events == [], sample.note
-                continue
-            assert len(events) == 1, sample.note
-            got = events[0]
-            if sample.expected is None:
-                assert got["type"] == "parse_error", sample.note
-                assert got["message"] == sample.message
-            else:
-                assert got == dict(sample.expected), sample.note
-
-
-def test_sample_events_fit_their_table() -> None:
-    from dendro.store.schema import to_row
-
-    for service in OWN:
-        table = service.tables[0]
-        for sample in service.parsers[0].samples:
-            if sample.expected is not None:
-                row = to_row(table, sample.expected)
-                assert set(sample.expected) - {"type", "timestamp"} <= set(row)
-
 
 #: file -> (records after the multiline rule, parsed, parse_error)
 SYSLOG_FILES = {

@@ -29,6 +29,8 @@ def timestream_targets() -> list[tuple[str, str, TimestreamTarget]]:
     result = []
     for name, path in dashboard_files().items():
         board = load(path, all_services())
+        if board is None:  # nothing to show for the built-in services (no service keeps metrics)
+            continue
         for panel in board._iter_panels():
             for target in getattr(panel, "targets", []):
                 if isinstance(target, TimestreamTarget):

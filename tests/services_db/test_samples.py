@@ -1,4 +1,7 @@
-"""Every sample of the database services, run on Vector's VRL engine, gives its expected event."""
+"""The database services' samples beyond their events: log structure, RED mappings, dimensions.
+
+Every sample itself is run by tests/catalog/test_samples.py (one test for the whole catalog).
+"""
 
 from __future__ import annotations
 
@@ -9,66 +12,11 @@ import yaml
 
 from dendro.config import from_dict
 from dendro.services import mysql, postgres
-from dendro.services.base import Parser, Sample, Service
-from dendro.services.runner import compile_error, run, run_events
-from dendro.store.schema import table_for, to_row
+from dendro.services.base import Parser, Service
+from dendro.services.runner import run, run_events
 from dendro.vector import render
 
 SERVICES: tuple[Service, ...] = (postgres.SERVICE, mysql.SERVICE)
-CASES = [
-    pytest.param(parser, sample, id=f"{parser.id}:{index}:{sample.note}")
-    for service in SERVICES
-    for parser in service.parsers
-    for index, sample in enumerate(parser.samples)
-]
-
-
-@pytest.mark.parametrize("parser", [p for s in SERVICES for p in s.parsers], ids=lambda p: p.id)
-def test_every_program_compiles(parser: Parser) -> None:
-    assert compile_error(parser.vrl) is None
-
-
-@pytest.mark.parametrize(("parser", "sample"), CASES)
-def test_sample(parser: Parser, sample: Sample) -> None:
-    events = run_events(parser, sample.input_event())
-    if sample.no_event:
-        assert events == []
-        return
-    assert len(events) == 1
-    event = events[0]
-    if sample.expects_parse_error:
-        assert event["type"] == "parse_error"
-        assert event["message"] == sample.input_event().get("message", "")
-        assert event["source"] == parser.id
-    else:
-        assert event == sample.expected
-
-
-@pytest.mark.parametrize(("parser", "sample"), [c for c in CASES if c.values[1].expected is not None])
-def test_sample_events_fit_their_table(parser: Parser, sample: Sample) -> None:
-    tables = {t.name: t for s in SERVICES for t in s.tables}
-    event = run(parser, sample.input_event())
-    row = to_row(table_for(tables, event), event)
-    assert set(event) - {"type", "timestamp"} <= set(row)
-
-
-def test_parsers_sources_tables_and_settings_agree() -> None:
-    for service in SERVICES:
-        names = {t.name for t in service.tables}
-        for source in service.sources:
-            service.parser(source.parser)
-        for red in service.red:
-            assert red.table in names
-        for alert in service.alert_events:
-            table = service.table(alert.table)
-            for column in alert.match:
-                table.column(column)
-        keys = {s.key for s in service.settings}
-        for source in service.sources:
-            for value in source.options.values():
-                for item in value if isinstance(value, list) else [value]:
-                    if isinstance(item, str) and item.startswith("{"):
-                        assert item.strip("{}") in keys
 
 
 def test_mysql_slow_log_structure_makes_no_event_and_says_so() -> None:

@@ -1,8 +1,6 @@
-"""Every sample of the nginx and apache parsers, run on Vector's VRL engine (vrl-python).
+"""What the nginx and apache samples must cover, and the node their status metrics belong to.
 
-A sample with an expected event must give exactly that event; a sample expected to fail must
-become a parse_error event that keeps the raw line; a sample marked no_event must give none.
-Every parsed event must fit its table.
+Every sample itself is run by tests/catalog/test_samples.py (one test for the whole catalog).
 """
 
 from __future__ import annotations
@@ -12,39 +10,9 @@ import socket
 import pytest
 
 from dendro.services import apache, nginx, runner
-from dendro.services.base import Parser, Sample, Service
-from dendro.store.schema import to_row
+from dendro.services.base import Service
 
 SERVICES = (nginx.SERVICE, apache.SERVICE)
-CASES = [
-    pytest.param(service, parser, sample, id=f"{parser.id}[{i}] {sample.note}")
-    for service in SERVICES
-    for parser in service.parsers
-    for i, sample in enumerate(parser.samples)
-]
-
-
-@pytest.mark.parametrize("parser", [p for s in SERVICES for p in s.parsers], ids=lambda p: p.id)
-def test_vrl_compiles(parser: Parser) -> None:
-    assert runner.compile_error(parser.vrl) is None
-
-
-@pytest.mark.parametrize(("service", "parser", "sample"), CASES)
-def test_sample(service: Service, parser: Parser, sample: Sample) -> None:
-    events = runner.run_events(parser, sample.input_event())
-    if sample.no_event:
-        assert events == []
-        return
-    assert len(events) == 1
-    result = events[0]
-    if sample.expected is None:
-        assert result["type"] == "parse_error"
-        assert result["message"] == sample.message
-        assert result["error"]
-        return
-    assert result == dict(sample.expected)
-    row = to_row(service.table(result["type"]), result)
-    assert row["host"] == sample.expected["host"]
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)

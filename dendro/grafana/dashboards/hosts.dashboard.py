@@ -1,7 +1,8 @@
 """Hosts (Prometheus): CPU, memory, filesystems, load and network of every node, and when a
 filesystem will be full at the rate it filled lately.
 
-The exporter turns the ``host`` table (Vector's host_metrics) into gauges and counters
+The exporter turns the metrics table of the host metrics service (Vector's host_metrics) into
+gauges and counters
 (``dendro_host_*``); Prometheus scrapes them, and the forecast is Prometheus' ``predict_linear``
 over the last 6 hours of free bytes (the same as the ``host_disk_forecast`` alert).
 """
@@ -24,7 +25,7 @@ HORIZON_S = 86400
 
 
 def build() -> Any:
-    if not selection.has("host"):
+    if not selection.host_metrics():
         return None
     free = f"{names.HOST_FILESYSTEM_FREE}{HOST}"
     items: list[Any] = [

@@ -1,7 +1,10 @@
 """Logs explorer (Timestream): the events behind the RED numbers, read from the pipeline's tables.
 
-Every panel is one Timestream query bounded by the dashboard's range (``$__timeFilter``) over a
-table of the database in ``$database`` (``$__database``); the host list comes from Prometheus,
+Each web service's access table gets the same panels (5xx, status codes, error paths, slowest
+and recent failed requests); every other panel is one the service declares in the catalog
+(``Service.log_panels``). Every panel is one Timestream query bounded by the dashboard's range
+(``$__timeFilter``) over a table of the database in ``$database`` (``$__database``); the host
+list comes from Prometheus,
 so opening the dashboard costs no Timestream query for its variables. Timestream bills each
 query (see docs/dashboards.md), so the dashboard refreshes every 5 minutes at most and shows the
 last hour by default.
@@ -16,7 +19,7 @@ from dendro.grafana import panels as p
 from dendro.grafana.selection import current
 from dendro.grafana.timestream import TABLE, TIME_SERIES, TimestreamTarget
 from dendro.metrics import names
-from dendro.services.base import Table
+from dendro.services.base import LogPanel, LogPanels, Service, Table
 
 selection = current()
 grid = p.Grid()
@@ -68,60 +71,41 @@ def http_panels(title: str, table: str) -> list[Any]:
     ]
 
 
-def postgres_panels() -> list[Any]:
-    t = source("postgres")
-    where = f"$__timeFilter AND {HOSTS}"
-    return [
-        p.table(grid, "PostgreSQL errors",
-                "The last 100 ERROR, FATAL and PANIC records PostgreSQL logged, newest first.", "short",
-                [ts(f'SELECT time, host, level, "database", "user", message FROM {t} WHERE {where}'
-                    " AND level IN ('ERROR', 'FATAL', 'PANIC') ORDER BY time DESC LIMIT 100",
-                    ("time", "host", "level", "database", "user", "message"))], ds),
-        p.table(grid, "PostgreSQL slowest statements",
-                "The 20 longest statements PostgreSQL logged with a duration"
-                " (log_min_duration_statement).", "s",
-                [ts(f'SELECT time, host, "database", "user", duration, statement FROM {t} WHERE {where}'
-                    " AND duration IS NOT NULL ORDER BY duration DESC LIMIT 20",
-                    ("time", "host", "database", "user", "duration", "statement"))], ds),
-    ]
+def declared_panel(panel: LogPanel) -> Any:
+    """A panel a service declares, its ``{table}`` and ``{where}`` filled in."""
+    sql = panel.sql.replace("{table}", source(panel.table)).replace("{where}", f"$__timeFilter AND {HOSTS}")
+    size = {"w": panel.width} if panel.width else {}
+    if panel.kind == "timeseries_bars":
+        target = ts(sql, panel.columns, TIME_SERIES)
+        return p.timeseries(grid, panel.title, panel.description, panel.unit, [target], ds,
+                            **({"w": 12} | size), drawStyle="bars", fillOpacity=80)
+    target = ts(sql, panel.columns)
+    if panel.kind == "bars":
+        return p.bars(grid, panel.title, panel.description, panel.unit, [target], ds, **size)
+    return p.table(grid, panel.title, panel.description, panel.unit, [target], ds, **size)
 
 
-def mysql_panels() -> list[Any]:
-    where = f"$__timeFilter AND {HOSTS}"
-    return [
-        p.table(grid, "MySQL errors",
-                "The last 100 Error records of the MySQL/MariaDB error log, newest first.", "short",
-                [ts(f"SELECT time, host, code, subsystem, message FROM {source('mysql_error')} WHERE {where}"
-                    " AND level = 'Error' ORDER BY time DESC LIMIT 100",
-                    ("time", "host", "code", "subsystem", "message"))], ds),
-        p.table(grid, "MySQL slowest statements",
-                "The 20 longest statements of the slow query log (Query_time), with rows examined.", "s",
-                [ts(f'SELECT time, host, "database", "user", duration, rows_examined, statement'
-                    f" FROM {source('mysql_slow')} WHERE {where} ORDER BY duration DESC LIMIT 20",
-                    ("time", "host", "database", "user", "duration", "rows_examined", "statement"))], ds),
-    ]
+def declared_rows(rows: tuple[LogPanels, ...]) -> list[Any]:
+    items: list[Any] = []
+    for row in rows:
+        items.append(grid.row(row.title, row.description))
+        items += [declared_panel(panel) for panel in row.panels]
+    return items
 
 
-def http_tables() -> list[tuple[str, Table]]:
-    result = []
-    for service, red in selection.http():
-        table = service.table(red.table)
-        if {c.name for c in table.columns} >= HTTP_COLUMNS:
-            result.append((service.title, table))
-    return result
+def http_tables(service: Service) -> list[Table]:
+    """The service's access tables: those of its HTTP RED mappings that have the HTTP columns."""
+    tables = [service.table(red.table) for red in service.red if red.is_http]
+    return [table for table in tables if {c.name for c in table.columns} >= HTTP_COLUMNS]
 
 
 def build() -> Any:
     items: list[Any] = []
-    for title, table in http_tables():
-        items.append(grid.row(f"{title} requests", f"Requests from the {table.name} table."))
-        items += http_panels(title, table.name)
-    if selection.has("postgres"):
-        items.append(grid.row("PostgreSQL", "Errors and slow statements from the postgres table."))
-        items += postgres_panels()
-    if selection.has("mysql"):
-        items.append(grid.row("MySQL", "Errors and slow statements from mysql_error and mysql_slow."))
-        items += mysql_panels()
+    for service in selection.services:
+        for table in http_tables(service):
+            items.append(grid.row(f"{service.title} requests", f"Requests from the {table.name} table."))
+            items += http_panels(service.title, table.name)
+        items += declared_rows(service.log_panels)
     if not items:
         return None
     return p.dashboard(

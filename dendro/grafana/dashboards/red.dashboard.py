@@ -45,14 +45,18 @@ def http_panels(service: str) -> list[Any]:
     ]
 
 
-def database_panels(service: str) -> list[Any]:
+def database_panels(service: str, durations: bool = True) -> list[Any]:
+    """Errors by level and, when the service logs ``durations``, their quantiles."""
     sel = f'service="{service}", {HOST}'
     buckets = f"sum by (le) (rate({names.DB_STATEMENT_DURATION}_bucket{{{sel}}}{RATE}))"
+    errors = p.timeseries(grid, "Errors by level",
+                          f"Log entries per second {service} wrote at an error level ({names.DB_ERRORS}).",
+                          "cps", [p.prom(f"sum by (level) (rate({names.DB_ERRORS}{{{sel}}}{RATE}))",
+                                         "{{level}}")], ds, w=12 if durations else 24)
+    if not durations:
+        return [errors]
     return [
-        p.timeseries(grid, "Errors by level",
-                     f"Log entries per second {service} wrote at an error level ({names.DB_ERRORS}).",
-                     "cps", [p.prom(f"sum by (level) (rate({names.DB_ERRORS}{{{sel}}}{RATE}))", "{{level}}")],
-                     ds, w=12),
+        errors,
         p.timeseries(grid, "Logged statement duration p50 / p95 / p99",
                      f"Quantiles of the statement durations {service} logged (slow or duration logging),"
                      f" from the {names.DB_STATEMENT_DURATION} histogram.", "s",
@@ -81,12 +85,15 @@ def build() -> Any:
                          "Share of each selected web service's requests answered with a 5xx status.",
                          "percentunit", [p.prom(f"{errors} / {requests}", "{{service}}")], ds, w=12),
         ]
-    for service in http:
-        items.append(grid.row(service.title, f"RED of {service.title}: rate, errors, duration."))
-        items += http_panels(service.name)
-    for service in dbs:
-        items.append(grid.row(service.title, f"Errors and statement durations of {service.title}."))
-        items += database_panels(service.name)
+    for service in selection.services:  # in the config's order, whatever their kind
+        if service.name in {s.name for s in http}:
+            items.append(grid.row(service.title, f"RED of {service.title}: rate, errors, duration."))
+            items += http_panels(service.name)
+        if service.name in {s.name for s in dbs}:
+            durations = any(r.duration for r in service.red if not r.is_http)
+            what = "errors and statement durations" if durations else "errors"
+            items.append(grid.row(service.title, f"{what.capitalize()} of {service.title}."))
+            items += database_panels(service.name, durations)
     return p.dashboard(
         title="Dendro / RED overview",
         uid="dendro-red",

@@ -1,0 +1,74 @@
+"""The console's charts of the metrics a service keeps (``Service.metrics``), from the store.
+
+One chart per kept metric, one series per host: a gauge's newest value in each bin summed over
+the host's series (the metrics' tags), a counter's rise per second since the bin before (a fall,
+when the server restarted, counts nothing). A service of the ``host_metrics`` role gets the host
+charts of the table it declares, whatever its name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dendro.analysis.charts import service_charts
+from dendro.analysis.ranges import Range
+from dendro.services import host, tables_of
+from dendro.services.base import Column, Gauge, Metrics, Service, Table
+from dendro.store.local import LocalStore
+
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+CACHE = Service(
+    name="cache",
+    title="Cache",
+    sources=(),
+    parsers=(),
+    tables=(
+        Table("cache_metrics", (Column("host", "VARCHAR", dimension=True), Column("name", "VARCHAR", True),
+                                Column("db", "VARCHAR", True), Column("kind", "VARCHAR", True),
+                                Column("value", "DOUBLE"))),
+        Table("cache", (Column("host", "VARCHAR", dimension=True), Column("message", "VARCHAR"))),
+    ),
+    role="database",
+    metrics=(Metrics("cache_metrics", (Gauge("keys", "Keys"), Gauge("hits", "Hits", counter=True)),
+                     tags=("db",)),),
+)
+
+
+def event(minute: int, name: str, value: float, db: str | None = None, node: str = "cache-1") -> dict:
+    at = (T0 + timedelta(minutes=minute, seconds=10)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"type": "cache_metrics", "host": node, "timestamp": at, "name": name, "db": db,
+            "kind": "gauge", "value": value}
+
+
+def test_gauges_sum_their_series_and_counters_are_rates(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "d.duckdb", "dendro", tables_of([CACHE]))
+    store.write([
+        event(0, "keys", 10, "db0"), event(0, "keys", 5, "db1"), event(1, "keys", 12, "db0"),
+        event(0, "hits", 600), event(1, "hits", 1200), event(2, "hits", 60),  # restarted in minute 2
+        event(1, "keys", 1, "db0", node="cache-2"),
+    ])
+    store.write([{"type": "cache", "host": "cache-1", "timestamp": event(0, "x", 0)["timestamp"],
+                  "message": "ready"}])
+    rng = Range(T0, T0 + timedelta(minutes=3), 60, "custom")
+    charts = {c["id"]: c for c in service_charts(store, "dendro", CACHE, rng, set(store.tables()))}
+    assert set(charts) == {"cache_metrics-keys", "cache_metrics-hits", "cache-events"}
+    keys = {s["label"]: s["values"] for s in charts["cache_metrics-keys"]["series"]}
+    assert keys == {"cache-1": [15.0, 12.0, None], "cache-2": [None, 1.0, None]}
+    hits = charts["cache_metrics-hits"]
+    assert hits["title"] == "Cache: Hits per second" and hits["unit"] == "/s"
+    assert hits["series"] == [{"label": "cache-1", "values": [None, 10.0, None]}]
+
+
+def test_a_host_metrics_service_charts_the_table_it_declares(tmp_path: Path) -> None:
+    renamed = replace(host.HOST_TABLE, name="nodes")
+    service = replace(host.SERVICE, name="nodes", tables=(renamed,),
+                      metrics=(replace(host.HOST_METRICS, table="nodes"),))
+    store = LocalStore(tmp_path / "d.duckdb", "dendro", tables_of([service]))
+    at = (T0 + timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    store.write([{"type": "nodes", "host": "web-1", "timestamp": at, "name": "load1", "kind": "gauge",
+                  "value": 0.5}])
+    rng = Range(T0, T0 + timedelta(minutes=2), 60, "custom")
+    charts = {c["id"]: c for c in service_charts(store, "dendro", service, rng, set(store.tables()))}
+    assert charts["host-load"]["series"] == [{"label": "web-1", "values": [0.5, None]}]
