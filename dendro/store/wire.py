@@ -74,15 +74,16 @@ def gunzip(chunks: Iterable[bytes], limit: int | None = None) -> Iterator[bytes]
     inflater: Any = None  # the current member's decompressor; None between members
     padding = False  # past the last member: only NUL bytes may follow
     produced = 0
+    pending = b""
     for chunk in chunks:
-        pending = chunk
+        pending += chunk
         while pending:
-            if padding or (inflater is None and not pending.strip(b"\0")):
-                if pending.strip(b"\0"):
-                    raise BadGzip("bytes follow the last gzip member")
-                padding = True
-                break
             if inflater is None:
+                start = _member_start(pending, padding, produced)
+                if start != "member":
+                    padding = padding or start == "padding"
+                    pending = b"" if start == "padding" else pending
+                    break
                 inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             step = CHUNK_BYTES if limit is None else min(CHUNK_BYTES, limit - produced + 1)
             try:
@@ -98,8 +99,22 @@ def gunzip(chunks: Iterable[bytes], limit: int | None = None) -> Iterator[bytes]
                 pending, inflater = inflater.unused_data, None
             else:
                 pending = inflater.unconsumed_tail
-    if inflater is not None:
+    if inflater is not None or pending:
         raise BadGzip("gzip stream is truncated (a member has no trailer)")
+
+
+def _member_start(pending: bytes, padding: bool, produced: int) -> str:
+    """What the bytes after a member are: ``"member"`` (a next one starts), ``"padding"`` (NUL
+    bytes only), ``"more"`` (too few bytes to tell); BadGzip for anything else."""
+    if padding or not pending.strip(b"\0"):
+        if pending.strip(b"\0"):
+            raise BadGzip("bytes follow the last gzip member")
+        return "padding"
+    if len(pending) < len(GZIP_MAGIC) and GZIP_MAGIC.startswith(pending):
+        return "more"
+    if not pending.startswith(GZIP_MAGIC):
+        raise BadGzip("bytes follow the last gzip member" if produced else "the body is not gzip")
+    return "member"
 
 
 def maybe_gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
