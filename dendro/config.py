@@ -9,7 +9,7 @@ Shape (every key optional but ``services``)::
     backend: local              # local | aws
     local: {url: http://127.0.0.1:9880/ingest, token_env: DENDRO_INGEST_TOKEN, data_dir: .dendro,
             retention_days: 30, retention_by_table: {parse_error: 7}, memory_limit: 1GB}
-    aws: {region: us-east-1, buffer_interval: 60, buffer_size_mb: 1, ...}
+    aws: {region: us-east-1, store: timestream, buffer_interval: 60, buffer_size_mb: 1, ...}
     services:
       nginx: {access_log: /var/log/nginx/access.log}
       postgres: {}
@@ -67,6 +67,11 @@ class AwsBackend:
     magnetic_retention_days: int = 365
     raw_expiry_days: int = 7
     emails: list[str] = field(default_factory=list)
+    store: str = "timestream"  # timestream | athena (S3 Parquet + Glue + Athena: docs/aws.md)
+    athena_scan_limit_mb: int = 1024  # the workgroup's bytes-scanned cutoff per query (10 at least)
+    athena_results_expiry_days: int = 7  # query results under athena-results/ expire after this
+    compaction_interval_minutes: int = 60  # the athena store's small-file compaction schedule
+    pyarrow_layer: str = ""  # Lambda layer with pyarrow for the athena loader; "" = AWS SDK for pandas'
 
 
 @dataclass
@@ -317,7 +322,25 @@ def from_dict(raw: Any, path: Path | None = None) -> Config:
     if len(names) != len(set(names)):
         raise ConfigError("custom: an application name repeats a service or another application")
     _check_local(config)
+    _check_aws(config)
     return config
+
+
+AWS_STORES = ("timestream", "athena")
+
+
+def _check_aws(config: Config) -> None:
+    """The AWS store and its limits (Athena refuses a scan cutoff below 10 MB)."""
+    aws = config.aws
+    if aws.store not in AWS_STORES:
+        raise ConfigError(f"aws.store: expected timestream or athena, got {aws.store!r}")
+    if aws.athena_scan_limit_mb < 10:
+        limit = aws.athena_scan_limit_mb
+        raise ConfigError(f"aws.athena_scan_limit_mb: Athena's smallest cutoff is 10 MB, got {limit}")
+    if aws.athena_results_expiry_days < 1:
+        raise ConfigError("aws.athena_results_expiry_days: must be at least 1")
+    if not 5 <= aws.compaction_interval_minutes <= 1440:
+        raise ConfigError("aws.compaction_interval_minutes: expected 5 to 1440 minutes")
 
 
 def load(path: Path | str | None = None) -> Config:
