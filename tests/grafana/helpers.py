@@ -10,6 +10,7 @@ from typing import Any
 from dendro.grafana.build import dashboard_files, dashboards, load
 from dendro.grafana.selection import all_services
 from dendro.grafana.timestream import TimestreamTarget
+from dendro.services import catalog
 
 
 @cache
@@ -72,6 +73,18 @@ def known_events(at: datetime) -> list[dict[str, Any]]:
          "error": "function call error", "message": "garbage line"},
         {"type": "agent", "host": "web-1", "timestamp": stamp(at), "version": "0.41.0", "uptime": 10.0},
     ]
+    return events
+
+
+def sample_events(at: datetime) -> list[dict[str, Any]]:
+    """The event of every sample of the catalog's parsers, at ``at`` on web-1: data of every
+    table of every built-in service, whatever services the catalog holds."""
+    events = []
+    for service in catalog().values():
+        for parser in service.parsers:
+            for sample in parser.samples:
+                if sample.expected is not None:
+                    events.append({**sample.expected, "timestamp": stamp(at), "host": "web-1"})
     return events
 
 

@@ -1,5 +1,6 @@
 """Every Timestream panel's SQL, with the plugin's macros expanded for a fixed range, runs on the
-local store over known data and returns the columns its panel expects, with rows."""
+local store over known data (and every catalog sample's event) and returns the columns its panel
+expects, with rows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dendro.grafana.macros import Range, expand_sql
 from dendro.grafana.timestream import TIME_SERIES, TimestreamTarget
 from dendro.services import all_tables
 from dendro.store.local import LocalStore
-from tests.grafana.helpers import known_events, timestream_targets
+from tests.grafana.helpers import known_events, sample_events, timestream_targets
 
 AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 WINDOW = Range(start=AT - timedelta(hours=1), end=AT + timedelta(minutes=5), interval_ms=60_000,
@@ -25,8 +26,10 @@ TARGETS = timestream_targets()
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStore]:
     path: Path = tmp_path_factory.mktemp("grafana-sql") / "dendro.duckdb"
     with LocalStore(path, "dendro", all_tables()) as local:
-        before = known_events(AT - timedelta(days=2))  # outside the range: must not be counted
-        result = local.write([*known_events(AT), *before])
+        # outside the range: must not be counted
+        before = [*known_events(AT - timedelta(days=2)), *sample_events(AT - timedelta(days=2))]
+        # with every catalog sample's event, so a service's panels have data without a list here
+        result = local.write([*known_events(AT), *sample_events(AT), *before])
         assert not result.rejected, result.rejected
         yield local
 
