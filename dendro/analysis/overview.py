@@ -130,5 +130,6 @@ def hosts(
                 item.agent_uptime = float(row["uptime"]) if row["uptime"] is not None else None
     for item in seen.values():
         item.silent_for = max(0.0, now_s - item.last_seen)
-        item.silent = item.silent_for > silent_after
+        # only an agent (a host that sent a heartbeat) can be silent: a backfilled host is none
+        item.silent = item.agent_last is not None and item.silent_for > silent_after
     return sorted(seen.values(), key=lambda h: (not h.silent, h.host))

@@ -1,4 +1,5 @@
-"""Home: the services monitored, each table's recent events, and the pipeline's health."""
+"""Home: what is firing and pending (with the newest line behind each), the services monitored,
+each table's recent events, and the pipeline's health."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from flask import Blueprint, render_template
 
 from dendro.analysis import overview
 from dendro.web.state import console
+from dendro.web.views.alerts import active_states
 from dendro.web.views.common import attempt
 
 blueprint = Blueprint("home", __name__)
@@ -15,6 +17,8 @@ blueprint = Blueprint("home", __name__)
 def index() -> str:
     c = console()
     summary, error = attempt(lambda: overview.home(c.store, c.config, c.services()))
+    alerts, alerts_error = active_states(c)
     return render_template(
-        "home.html", summary=summary, error=error, backend=c.config.backend, database=c.database
+        "home.html", summary=summary, error=error, backend=c.config.backend, database=c.database,
+        alerts=alerts, alerts_error=alerts_error, on_aws=c.on_aws,
     )
