@@ -1,11 +1,15 @@
 """The local data dir (``local.data_dir``, ``.dendro`` by default): the one place naming its files.
 
-- ``dendro.duckdb``: the local store (:class:`dendro.store.local.LocalStore`);
+- ``dendro.duckdb``: the local store's recent rows and manifest (:class:`dendro.store.local.LocalStore`);
+- ``tables/<table>/date=YYYY-MM-DD/*.parquet``: its closed periods (:mod:`dendro.store.parquet_layout`),
+  readable by any Parquet tool (the user's backup and export format); ``quarantine/``: objects
+  found damaged, taken out of the queries; ``tmp/``: DuckDB's spill files;
 - ``server.json``: the running ``dendro up`` (pid and ingest port), so other verbs go through it;
 - ``ingest-token``, ``console-token``: bearer tokens generated once, mode 0600, when the
   environment gives none;
 - ``ingest.log`` (rotated ``ingest.log.1``…): the ingest's own log, which the console's Logs page
-  shows with every other ``*.log`` file of the directory.
+  shows with every other ``*.log`` file of the directory;
+- ``store.log`` (rotated): the store's own log (retention, moves, damaged objects, a full disk).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class DataDir:
     INGEST_TOKEN = "ingest-token"
     CONSOLE_TOKEN = "console-token"
     INGEST_LOG = "ingest.log"
+    STORE_LOG = "store.log"
 
     @classmethod
     def of(cls, config: Config, path: Path | None = None) -> DataDir:
@@ -52,6 +57,10 @@ class DataDir:
     @property
     def ingest_log(self) -> Path:
         return self.path / self.INGEST_LOG
+
+    @property
+    def store_log(self) -> Path:
+        return self.path / self.STORE_LOG
 
 
 def read_token(path: Path, env: str) -> str | None:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from dendro.config import Config
 from dendro.runtime.datadir import DataDir, read_token
 from dendro.store.base import Store, StoreError
-from dendro.store.local import LocalStore
+from dendro.store.local import LocalStore, StoreSettings
 from dendro.store.remote import RemoteStore
+from dendro.store.retention import Retention
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,21 @@ def running(data_dir: DataDir, token_env: str) -> Running | None:
     return Running(pid, port, token)
 
 
+def store_settings(config: Config, data_dir: DataDir) -> StoreSettings:
+    """The local store's settings from dendro.yaml (retention, memory) and the data dir."""
+    local = config.local
+    retention = Retention(local.retention_days, dict(local.retention_by_table))
+    return StoreSettings(root=data_dir.path, memory_limit=local.memory_limit, retention=retention)
+
+
 def open_store(config: Config, data_dir: DataDir, *, read_only: bool = False) -> Store:
     """The store of ``config`` itself: the data dir's DuckDB file, or Timestream for backend aws."""
     if config.backend == "aws":
         from dendro.store.timestream import TimestreamStore  # boto3 only for the aws backend
 
         return TimestreamStore(config.database, config.store_tables(), region=config.aws.region)
-    return LocalStore(data_dir.store, config.database, config.store_tables(), read_only=read_only)
+    return LocalStore(data_dir.store, config.database, config.store_tables(), read_only=read_only,
+                      settings=store_settings(config, data_dir))
 
 
 def open_for_query(config: Config, data_dir: DataDir) -> Store:
@@ -83,7 +92,8 @@ def open_for_query(config: Config, data_dir: DataDir) -> Store:
     server = running(data_dir, config.local.token_env)
     if server is not None:
         return RemoteStore(server.base_url, server.token, config.database)
-    return LocalStore(data_dir.store, config.database, {}, read_only=True)
+    return LocalStore(data_dir.store, config.database, {}, read_only=True,
+                      settings=store_settings(config, data_dir))
 
 
 def open_for_writing(config: Config, data_dir: DataDir) -> Store:

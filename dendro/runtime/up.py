@@ -23,6 +23,7 @@ from dendro.ingest.demo import Demo
 from dendro.ingest.server import IngestServer, IngestSettings
 from dendro.runtime.console import console
 from dendro.runtime.datadir import DataDir, stored_token
+from dendro.runtime.housekeeping import housekeeping
 from dendro.runtime.lifecycle import Component
 from dendro.runtime.stores import announce, open_store, withdraw
 from dendro.services import catalog
@@ -88,6 +89,9 @@ class Up:
         self.token = stored_token(self.data_dir.ingest_token, config.local.token_env)
         self.store = store = open_store(config, self.data_dir)
         try:
+            keeper = housekeeping(store, self.data_dir)  # retention and Parquet moves, now and hourly
+            if keeper is not None:
+                self._start(keeper)
             settings = IngestSettings(self.token, config.local.max_body_mb * 1024 * 1024)
             port = _either(options.ingest_port, config.local.ingest_port)
             self.server = IngestServer(store, settings, host=options.bind, port=port)

@@ -1,0 +1,198 @@
+"""Putting the cold tier back in order: after a crash (on open) and around a damaged object.
+
+:func:`recover` runs when the store opens for writing (and after a failed maintenance step).
+It removes unfinished writes (``.<id>.parquet.tmp``), unlinks every pending path the manifest
+does not list as live (a move that never committed, objects a retention or a merge dropped),
+clears the pending list, and finishes quarantines a crash interrupted. Objects it does not know
+(neither live nor pending) are files someone put there, say restored from a backup: one whose
+path and schema fit the layout, of a table the store has, whose rows all lie on its date, is
+adopted (it joins the manifest and the table's view); any other is left alone, with a warning.
+
+:func:`quarantine` takes a damaged object out of its table: in one transaction it leaves the
+manifest and the view (a row of ``dendro_meta.quarantined`` keeps its path and the reason),
+then its file moves from ``tables/`` to ``quarantine/`` (same relative path), where ``dendro
+check --data`` keeps reporting it until someone deletes or restores it. A warning names it in
+the store's log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from dendro.store import cold, datacheck
+from dendro.store import parquet_layout as layout
+from dendro.store.mover import TMP_SUFFIX
+from dendro.store.tier import Tier, fsync_dir, utc_now
+
+log = logging.getLogger("dendro.store")
+
+
+def recover(tier: Tier) -> None:
+    """Remove what interrupted moves, merges and drops left (see the module docstring)."""
+    tables = tier.root / layout.TABLES
+    if tables.is_dir():
+        for leftover in tables.rglob(f".*{TMP_SUFFIX}"):
+            leftover.unlink(missing_ok=True)
+    cur = tier.con.cursor()
+    try:
+        objects = cold.entries(cur, tier.prefix)
+        live = {entry.path for entry in objects}
+        waiting = cold.pending(cur, tier.prefix)
+        stale = [path for path in waiting if path not in live]
+        tier.unlink(stale)
+        cold.clear_pending(cur, tier.prefix, waiting)
+        if stale:
+            log.info("recovery: removed %d file(s) of an interrupted move, merge or drop", len(stale))
+        quarantined = [r[0] for r in cur.execute(f"SELECT path FROM {tier.prefix}.{cold.META}.quarantined")
+                       .fetchall()]
+    finally:
+        cur.close()
+    for path in quarantined:
+        _move_out(tier, path)
+    _adopt(tier, objects)
+
+
+#: Arrow types of a restored object's columns → the store's column types
+_DUCK_TYPES = {"string": "VARCHAR", "large_string": "VARCHAR", "int64": "BIGINT", "double": "DOUBLE",
+               "bool": "BOOLEAN", "timestamp[us]": "TIMESTAMP"}
+
+
+def _adopt(tier: Tier, objects: list[cold.Entry]) -> None:
+    live = {entry.path for entry in objects}
+    tables = tier.root / layout.TABLES
+    if not tables.is_dir():
+        return
+    known = set(tier.hot_tables())
+    for file in sorted(tables.rglob(f"*{layout.SUFFIX}")):
+        relative = file.relative_to(tier.root).as_posix()
+        if relative in live or file.name.startswith("."):
+            continue
+        found = layout.parse(relative)
+        entry = _entry_of(file, relative, found) if found is not None and found.table in known else None
+        if entry is None:
+            log.warning("%s is not part of the store (not a readable object of one of its tables, on its"
+                        " date): left as it is", relative)
+            continue
+        if any(_overlap(entry, other) for other in objects):
+            log.warning("%s overlaps the time range of a live object of %s on %s (it would count rows"
+                        " twice): left as it is", relative, entry.table, entry.day.isoformat())
+            continue
+        objects.append(entry)
+        cur = tier.con.cursor()
+        try:
+            cur.execute("BEGIN")
+            cold.add(cur, tier.prefix, [entry], utc_now())
+            tier.refresh(cur, entry.table)
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+        log.warning("%s adopted: its %d row(s) of %s are queried again", relative, entry.rows, entry.table)
+
+
+def _overlap(one: cold.Entry, other: cold.Entry) -> bool:
+    return (one.table == other.table and one.day == other.day and one.min_time <= other.max_time
+            and other.min_time <= one.max_time)
+
+
+def _entry_of(file: os.PathLike[str], relative: str, found: layout.ObjectPath) -> cold.Entry | None:
+    """The manifest entry of a readable object whose rows all lie on its date, else None."""
+    try:
+        source = pq.ParquetFile(file)
+        columns = tuple((f.name, _DUCK_TYPES[str(f.type)]) for f in source.schema_arrow)
+        times = source.read(columns=[layout.TIME])[layout.TIME]
+    except (OSError, KeyError, pa.ArrowException, ValueError):
+        return None
+    if not times or times.null_count or columns[0] != (layout.TIME, "TIMESTAMP"):
+        return None
+    low, high = pc.min(times).as_py(), pc.max(times).as_py()
+    if low.date() != found.day or high.date() != found.day:
+        return None
+    size = os.path.getsize(file)
+    return cold.Entry(relative, found.table, found.day, len(times), size, low, high, columns)
+
+
+def _move_out(tier: Tier, path: str) -> None:
+    source, target = tier.root / path, tier.root / cold.QUARANTINE / path
+    if not source.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+    fsync_dir(target.parent)
+    fsync_dir(source.parent)
+    with contextlib.suppress(OSError):
+        source.parent.rmdir()
+
+
+def quarantine(tier: Tier, path: str, reason: str) -> bool:
+    """Take the live object ``path`` out of its table (see the module docstring); False if it
+    was not live (already quarantined, dropped, or never the store's)."""
+    cur = tier.con.cursor()
+    try:
+        cur.execute("BEGIN")
+        found = [e for e in cold.entries(cur, tier.prefix) if e.path == path]
+        if not found:
+            cur.execute("ROLLBACK")
+            return False
+        entry = found[0]
+        cold.remove(cur, tier.prefix, [path])
+        cur.execute(f"INSERT INTO {tier.prefix}.{cold.META}.quarantined VALUES (?, ?, ?, ?, ?, ?)",
+                    [path, entry.table, entry.day, entry.rows, reason, utc_now()])
+        tier.refresh(cur, entry.table)
+        cur.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            cur.execute("ROLLBACK")
+        raise
+    finally:
+        cur.close()
+    _move_out(tier, path)
+    log.warning("%s is damaged (%s): its %d row(s) of %s on %s are skipped by every query; it was moved to"
+                " %s (restore it from a backup or delete it)", path, reason, entry.rows, entry.table,
+                entry.day.isoformat(), tier.root / cold.QUARANTINE / path)
+    return True
+
+
+def damaged(tier: Tier, tables: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, problem) of every live object of ``tables`` that does not read whole."""
+    wanted = set(tables)
+    found = []
+    for entry in cold.entries(tier.con.cursor(), tier.prefix):
+        if entry.table in wanted:
+            trouble = datacheck.problem(tier.root / entry.path)
+            if trouble is not None:
+                found.append((entry.path, trouble))
+    return found
+
+
+def check_objects(tier: Tier) -> None:
+    """Every live object has its file and a readable footer: a missing one leaves the manifest
+    (its rows are lost: logged as an error), an unreadable one is quarantined. Reading footers
+    is cheap; :func:`damaged` reads whole files."""
+    for entry in cold.entries(tier.con.cursor(), tier.prefix):
+        target = tier.root / entry.path
+        if not target.exists():
+            _forget(tier, entry)
+            continue
+        trouble = datacheck.footer_problem(target)
+        if trouble is not None:
+            quarantine(tier, entry.path, trouble)
+
+
+def _forget(tier: Tier, entry: cold.Entry) -> None:
+    cur = tier.con.cursor()
+    try:
+        cur.execute("BEGIN")
+        cold.remove(cur, tier.prefix, [entry.path])
+        tier.refresh(cur, entry.table)
+        cur.execute("COMMIT")
+    finally:
+        cur.close()
+    log.error("%s is missing: its %d row(s) of %s on %s are lost (restore the file from a backup and"
+              " restart to have them back)", entry.path, entry.rows, entry.table, entry.day.isoformat())
