@@ -41,13 +41,18 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dendro.services.base import (
     TIMESTAMP_FORMAT,
     Column,
+    DemoFeed,
+    Example,
+    Gauge,
+    LogPanel,
+    LogPanels,
+    Metrics,
     Parser,
     Sample,
     Service,
@@ -57,6 +62,7 @@ from dendro.services.base import (
     log_file,
 )
 from dendro.services.http_common import (
+    DEMO_PATHS,
     REQUEST_VRL,
     access_event_vrl,
     access_expected,
@@ -64,7 +70,9 @@ from dendro.services.http_common import (
     alert_events,
     error_expected,
     error_table,
+    five_hundreds_example,
     red,
+    slowest_paths_example,
 )
 
 SERVER_CONFIG = """global
@@ -356,18 +364,19 @@ if !includes({json.dumps(list(KEPT_METRICS))}, name) {{
 # -- tables ------------------------------------------------------------------------------------
 
 
-def _access_table() -> Table:
-    base = access_table("haproxy_access", "HAProxy")
-    described = {
+ACCESS_TABLE = access_table(
+    "haproxy_access",
+    "HAProxy",
+    description="One row per request HAProxy logged (option httplog).",
+    described={
         "status": "response status; null when HAProxy logged -1 (no response)",
         "bytes": "bytes sent to the client, headers included (%B)",
         "duration": "seconds: Ta, the time the request was active; null when logged -1",
         "user_agent": "null: captured headers are not read",
         "referer": "null: captured headers are not read",
         "vhost": "null: captured headers are not read",
-    }
-    columns = tuple(replace(c, description=described.get(c.name, c.description)) for c in base.columns)
-    extra = (
+    },
+    extra=(
         Column("frontend", "VARCHAR", dimension=True, description="frontend that accepted the request"),
         Column("backend", "VARCHAR", dimension=True, description="backend chosen"),
         Column("server", "VARCHAR", dimension=True, description="server, or <NOSRV>, <STATS>, <PROMEX>…"),
@@ -376,29 +385,24 @@ def _access_table() -> Table:
         Column("connect_time", "DOUBLE", description="Tc seconds to connect to the server; null when -1"),
         Column("server_time", "DOUBLE", description="Tr seconds until the response headers; null when -1"),
         Column("retries", "BIGINT", description="connection retries"),
-    )
-    return replace(base, description="One row per request HAProxy logged (option httplog).",
-                   columns=columns + extra)
+    ),
+)
 
-
-def _error_table() -> Table:
-    base = error_table("haproxy_error", "HAProxy")
-    extra = (
-        Column("proxy", "VARCHAR", dimension=True, description="frontend or backend the message names"),
-        Column("server", "VARCHAR", dimension=True, description="server the message names"),
-    )
-    described = {
+ERROR_TABLE = error_table(
+    "haproxy_error",
+    "HAProxy",
+    description="One row per HAProxy message that is not a request: server and backend state "
+    "changes, connection errors, stops (times read as UTC).",
+    described={
         "level": "emerg … debug (HAProxy's names); null when neither known nor logged",
         "pid": "HAProxy's pid, when a syslog tag carries it",
         "message": "HAProxy's text after the header",
-    }
-    columns = tuple(replace(c, description=described.get(c.name, c.description)) for c in base.columns)
-    return replace(
-        base,
-        description="One row per HAProxy message that is not a request: server and backend state "
-        "changes, connection errors, stops (times read as UTC).",
-        columns=columns + extra,
-    )
+    },
+    extra=(
+        Column("proxy", "VARCHAR", dimension=True, description="frontend or backend the message names"),
+        Column("server", "VARCHAR", dimension=True, description="server the message names"),
+    ),
+)
 
 
 METRICS_TABLE = Table(
@@ -774,17 +778,15 @@ METRICS_SAMPLES = (
 
 # -- the demo traffic --------------------------------------------------------------------------
 
-_DEMO_PATHS = ("/", "/api/orders", "/api/cart", "/api/pay", "/login", "/static/app.js", "/healthz")
 
-
-def demo_access_line(rng: random.Random, now: datetime, incident: bool) -> str:
+def demo_access_line(rng: random.Random, now: datetime, incident: bool, host: str = "lb-1") -> str:
     """One line as Debian's rsyslog writes HAProxy's httplog to /var/log/haproxy.log at ``now``.
 
     During an incident a fifth of the requests find no server (503, SC--), one in eight times
     out on its server (504, sH--) and half of the others are 25 times slower.
     """
     now = now.astimezone(UTC)
-    path = rng.choice(_DEMO_PATHS)
+    path = rng.choice(DEMO_PATHS)
     method = "POST" if path in ("/api/pay", "/login") else "GET"
     client = f"10.1.{rng.randint(0, 9)}.{rng.randint(1, 254)}:{rng.randint(1024, 65535)}"
     server = rng.choice(("web1", "web2", "web3"))
@@ -801,7 +803,7 @@ def demo_access_line(rng: random.Random, now: datetime, incident: bool) -> str:
         status = 200 if roll < 0.95 else rng.choice((404, 401, 302))
     start = now - timedelta(milliseconds=active)
     accept = start.strftime("%d/%b/%Y:%H:%M:%S.") + f"{start.microsecond // 1000:03d}"
-    header = now.strftime("%b ") + f"{now.day:>2}" + now.strftime(" %H:%M:%S") + " lb-1 haproxy[2101]:"
+    header = now.strftime("%b ") + f"{now.day:>2}" + now.strftime(" %H:%M:%S") + f" {host} haproxy[2101]:"
     srv_conn = rng.randint(0, 8)
     be_conn = srv_conn + rng.randint(0, 10)
     fe_conn = be_conn + rng.randint(1, 10)
@@ -809,6 +811,90 @@ def demo_access_line(rng: random.Random, now: datetime, incident: bool) -> str:
     return (f"{header} {client} [{accept}] www~ app/{server} 0/{queue}/{connect}/{answer}/{active} {status} "
             f'{size} - - {term} {conns} 0/0 "{method} {path} HTTP/1.1"')
 
+
+def demo_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+    """A request; during an incident, one line in twenty is a server of backend app going DOWN."""
+    if incident and rng.random() < 0.05:
+        header = now.strftime("%b ") + f"{now.day:>2}" + now.strftime(" %H:%M:%S") + f" {host} haproxy[2101]:"
+        return f"{header} {_DOWN.replace('be_down/gone', 'app/web2')}"
+    return demo_access_line(rng, now, incident, host)
+
+
+#: when the demo's HAProxy counters started counting
+_DEMO_EPOCH = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+
+
+def demo_metrics(rng: random.Random, now: datetime, incident: bool, host: str) -> list[dict[str, Any]]:
+    """A scrape of the local exporter as prometheus_scrape and metric_to_log give it: the charted
+    families of :data:`METRICS` (counters grow with the clock); queues and a lost server during an
+    incident."""
+    up = now.timestamp() - _DEMO_EPOCH
+    gauges = {
+        ("haproxy_process_current_connections", ()): rng.randint(5, 40) * (3 if incident else 1),
+        ("haproxy_frontend_current_sessions", (("proxy", "www"),)): rng.randint(2, 30),
+        ("haproxy_backend_current_queue", (("proxy", "app"),)): rng.randint(5, 50) if incident else 0,
+        ("haproxy_backend_active_servers", (("proxy", "app"),)): 2 if incident else 3,
+    }
+    counters = {
+        ("haproxy_backend_http_responses_total", (("proxy", "app"), ("code", "2xx"))): up * 20,
+        ("haproxy_backend_http_responses_total", (("proxy", "app"), ("code", "4xx"))): up,
+        ("haproxy_backend_http_responses_total", (("proxy", "app"), ("code", "5xx"))): up * 0.2,
+        ("haproxy_backend_connection_errors_total", (("proxy", "app"),)): up * 0.01,
+        ("haproxy_server_check_failures_total", (("proxy", "app"), ("server", "web2"))): up * 0.005,
+    }
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return [
+        {"name": name, "tags": {**dict(labels), "endpoint": "http://127.0.0.1:8405/metrics"}, "host": host,
+         "kind": "absolute", kind: {"value": float(int(value))}, "timestamp": stamp}
+        for kind, values in (("gauge", gauges), ("counter", counters))
+        for (name, labels), value in values.items()
+    ]
+
+
+#: the metrics Dendro charts and exposes (of those it stores): connections, sessions, queues,
+#: servers up, answers and errors (counters summed over their proxies, servers and classes)
+METRICS = Metrics(
+    table="haproxy_metrics",
+    gauges=(
+        Gauge("haproxy_process_current_connections", "Current connections"),
+        Gauge("haproxy_frontend_current_sessions", "Frontend sessions"),
+        Gauge("haproxy_backend_current_queue", "Requests queued in backends"),
+        Gauge("haproxy_backend_active_servers", "Active servers"),
+        Gauge("haproxy_backend_http_responses_total", "Backend HTTP answers", counter=True),
+        Gauge("haproxy_backend_connection_errors_total", "Backend connection errors", counter=True),
+        Gauge("haproxy_server_check_failures_total", "Failed health checks", counter=True),
+    ),
+    tags=("proxy", "server", "state"),
+)
+
+LOG_PANELS = LogPanels(
+    "HAProxy backends and messages",
+    "Requests per backend and server from haproxy_access, and HAProxy's own messages from haproxy_error.",
+    (
+        LogPanel(
+            "HAProxy requests by backend and server",
+            "Requests, 5xx answers, p95 duration and retries per backend and server in the range"
+            " (<NOSRV>: no server was available).",
+            "short",
+            "haproxy_access",
+            "SELECT backend, server, count(*) AS requests,"
+            " sum(CASE WHEN status >= 500 THEN 1 ELSE 0 END) AS errors,"
+            " approx_percentile(duration, 0.95) AS p95_duration, sum(retries) AS retries"
+            " FROM {table} WHERE {where} GROUP BY backend, server ORDER BY requests DESC LIMIT 50",
+            ("backend", "server", "requests", "errors", "p95_duration", "retries"),
+        ),
+        LogPanel(
+            "HAProxy messages",
+            "The last 100 messages HAProxy logged (servers going DOWN or UP, backends without a server,"
+            " connection errors), newest first.",
+            "short",
+            "haproxy_error",
+            "SELECT time, host, level, proxy, server, message FROM {table} WHERE {where}"
+            " ORDER BY time DESC LIMIT 100",
+            ("time", "host", "level", "proxy", "server", "message"),
+        ),
+    ),
+)
 
 SERVICE = Service(
     name="haproxy",
@@ -831,9 +917,27 @@ SERVICE = Service(
         Parser(id="haproxy_log", vrl=LOG_VRL, samples=ACCESS_SAMPLES + MESSAGE_SAMPLES),
         Parser(id="haproxy_metrics", vrl=METRICS_VRL, samples=METRICS_SAMPLES, metrics=True),
     ),
-    tables=(_access_table(), _error_table(), METRICS_TABLE),
+    tables=(ACCESS_TABLE, ERROR_TABLE, METRICS_TABLE),
     red=(red("haproxy_access"),),
     alert_events=alert_events("haproxy", "haproxy_access", "haproxy_error", "HAProxy"),
     server_config=SERVER_CONFIG,
     server_config_help=SERVER_CONFIG_HELP,
+    role="http",
+    metrics=(METRICS,),
+    demo=(
+        DemoFeed("haproxy_logs", line=demo_line, rate=15),
+        DemoFeed("haproxy_metrics", inputs=demo_metrics),
+    ),
+    log_panels=(LOG_PANELS,),
+    examples=(
+        five_hundreds_example("haproxy_access", "HAProxy"),
+        slowest_paths_example("haproxy_access"),
+        Example(
+            "HAProxy requests that found no server (last 24 hours)",
+            "SELECT backend, termination_state, count(*) AS requests, max(time) AS last_seen\n"
+            'FROM {db}."haproxy_access"\nWHERE time > ago(24h) AND server = \'<NOSRV>\'\n'
+            "GROUP BY backend, termination_state\nORDER BY requests DESC",
+            ("haproxy_access",),
+        ),
+    ),
 )

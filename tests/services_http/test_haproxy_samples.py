@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 from vrl_python import VRLRuntime
 
-from dendro.services import haproxy, runner
-from dendro.services.base import Parser, Sample
+from dendro.services import catalog, haproxy, runner
 from dendro.store.schema import parse_time, to_row
 from dendro.vector.render import source_component
 from tests.services_http.helpers import lines_of
@@ -29,37 +28,8 @@ from tests.support import shared_samples
 SERVICE = haproxy.SERVICE
 LOG = SERVICE.parser("haproxy_log")
 METRICS = SERVICE.parser("haproxy_metrics")
-CASES = [
-    pytest.param(parser, sample, id=f"{parser.id}[{i}] {sample.note}")
-    for parser in SERVICE.parsers
-    for i, sample in enumerate(parser.samples)
-]
-
-
 def _run(line: str) -> dict[str, Any]:
     return runner.run(LOG, {"message": line, "host": "web-1"}, source="haproxy_logs")
-
-
-@pytest.mark.parametrize("parser", SERVICE.parsers, ids=lambda p: p.id)
-def test_vrl_compiles(parser: Parser) -> None:
-    assert runner.compile_error(parser.vrl) is None
-
-
-@pytest.mark.parametrize(("parser", "sample"), CASES)
-def test_sample(parser: Parser, sample: Sample) -> None:
-    events = runner.run_events(parser, sample.input_event())
-    if sample.no_event:
-        assert events == []
-        return
-    assert len(events) == 1
-    result = events[0]
-    if sample.expected is None:
-        assert result["type"] == "parse_error"
-        assert result["message"] == sample.message and result["error"]
-        return
-    assert result == sample.expected
-    row = to_row(SERVICE.table(result["type"]), result)
-    assert row["host"] == sample.expected["host"]
 
 
 def test_the_manuals_8_2_3_example_field_by_field() -> None:
@@ -252,3 +222,35 @@ def test_demo_lines_parse_and_an_incident_shows() -> None:
     assert sum(e["status"] >= 500 for e in calm) == 0
     assert sum(e["status"] >= 500 for e in storm) > 60
     assert {e["server"] for e in storm} >= {"web1", "web2", "web3", "<NOSRV>"}
+
+
+def test_haproxy_is_registered() -> None:
+    """In BUILTIN, so tests/catalog runs its samples and shows it everywhere (test_everywhere.py)."""
+    assert catalog()["haproxy"] is SERVICE
+    assert SERVICE.role == "http" and {f.source for f in SERVICE.demo} == {s.id for s in SERVICE.sources}
+
+
+def test_demo_messages_show_a_server_going_down_in_an_incident() -> None:
+    rng = random.Random(5)
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    calm = [_run(haproxy.demo_line(rng, now, False, "lb-7")) for _ in range(400)]
+    storm = [_run(haproxy.demo_line(rng, now, True, "lb-7")) for _ in range(400)]
+    assert {e["type"] for e in calm} == {"haproxy_access"}
+    down = [e for e in storm if e["type"] == "haproxy_error"]
+    assert down and {(e["level"], e["proxy"], e["server"]) for e in down} == {("alert", "app", "web2")}
+
+
+def test_demo_metrics_are_the_charted_families_and_counters_grow() -> None:
+    rng = random.Random(5)
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    first = [runner.run(METRICS, m) for m in haproxy.demo_metrics(rng, now, False, "lb-7")]
+    later = [runner.run(METRICS, m)
+             for m in haproxy.demo_metrics(rng, now + timedelta(seconds=10), True, "lb-7")]
+    assert {e["name"] for e in first} == set(haproxy.METRICS.names)
+    assert all(e["type"] == "haproxy_metrics" and e["host"] == "lb-7" for e in first + later)
+    counters = {g.name for g in haproxy.METRICS.gauges if g.counter}
+    for before, after in zip(first, later, strict=True):
+        if before["name"] in counters:
+            assert after["value"] >= before["value"]
+    queued = {e["name"]: e["value"] for e in later}
+    assert queued["haproxy_backend_current_queue"] > 0 and queued["haproxy_backend_active_servers"] == 2
