@@ -12,9 +12,10 @@ written in one transaction and only then does the answer say 200, so Vector's re
 at-least-once delivery. 401: wrong token; 413: over ``local.max_body_mb`` (compressed or not);
 503: the store cannot commit; 507: its disk is full (the agent keeps the batch and retries).
 
-``POST /query`` (same token) runs one read-only query: ``{"sql": ..., "max_rows": N}`` →
-``{"columns": [{"name", "type"}], "rows": [[...]], "truncated": bool}``; a refused or wrong query
-is a 400 with ``{"error": message}``. ``GET /healthz`` answers ``ok`` without a token, and
+``POST /query`` (same token) runs one read-only query: ``{"sql": ..., "max_rows": N,
+"max_bytes": B}`` → ``{"columns": [{"name", "type"}], "rows": [[...]], "truncated": bool}`` (cut at
+100,000 rows or 64 MB of values, or less when asked); a refused or wrong query, one too deep to
+parse included, is a 400 with ``{"error": message}``. ``GET /healthz`` answers ``ok`` without a token, and
 ``HEAD /healthz`` an empty 200 (Vector's http sink health check).
 
 It logs to the ``dendro.ingest`` logger (``dendro up`` writes it to ``DATA_DIR/ingest.log``):
@@ -35,7 +36,7 @@ from typing import Any
 
 import orjson
 
-from dendro.store import result_json, wire
+from dendro.store import fetch, result_json, wire
 from dendro.store.base import DiskFull, QueryError, Store, StoreError
 
 log = logging.getLogger("dendro.ingest")
@@ -51,6 +52,7 @@ class IngestSettings:
     token: str
     max_body_bytes: int
     max_query_rows: int = 100_000
+    max_query_bytes: int = fetch.MAX_RESULT_BYTES
 
 
 class Refusal(Exception):
@@ -85,6 +87,11 @@ class _Summary:
                     now - self.since, self.batches, len(self.agents), self.written, self.rejected,
                 )
                 self._reset(now)
+
+
+def _within(asked: Any, cap: int) -> int:
+    """What a request asked for, if a whole number within the cap; else the cap."""
+    return min(asked, cap) if isinstance(asked, int) and not isinstance(asked, bool) and asked >= 0 else cap
 
 
 def declared_length(environ: dict[str, Any], limit: int) -> int:
@@ -190,11 +197,10 @@ class IngestApp:
             raise Refusal(HTTPStatus.BAD_REQUEST, "body is not JSON") from None
         if not isinstance(request, dict) or not isinstance(request.get("sql"), str):
             raise Refusal(HTTPStatus.BAD_REQUEST, 'body must be {"sql": "...", "max_rows": N}')
-        cap = self.settings.max_query_rows
-        max_rows = request.get("max_rows")
-        max_rows = min(max_rows, cap) if isinstance(max_rows, int) and max_rows >= 0 else cap
+        max_rows = _within(request.get("max_rows"), self.settings.max_query_rows)
+        max_bytes = _within(request.get("max_bytes"), self.settings.max_query_bytes)
         try:
-            result = self.store.query(request["sql"], max_rows=max_rows)
+            result = self.store.query(request["sql"], max_rows=max_rows, max_bytes=max_bytes)
         except QueryError as error:
             raise Refusal(HTTPStatus.BAD_REQUEST, str(error)) from None
         except StoreError as error:

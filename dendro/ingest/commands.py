@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import socket
 import sys
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from dendro.config import DEFAULT_PATH, Config
 from dendro.runtime.datadir import DataDir
 from dendro.runtime.lifecycle import run_until_stopped
 from dendro.services import get as get_service
+from dendro.store import result_csv, result_json
 from dendro.store.base import QueryResult, Store
 
 if TYPE_CHECKING:
@@ -45,11 +45,10 @@ def _ready(up: Up) -> None:
 def _render(result: QueryResult, output: str) -> None:
     names = [c.name for c in result.columns]
     if output == "json":
-        print_json(result.dicts())
-    elif output == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(names)
-        writer.writerows(["" if v is None else v for v in row] for row in result.rows)
+        print_json(result_json.dicts(result))  # a repeated column name keeps its values (x, x_2)
+    elif output == "csv":  # as the console exports it: formula cells neutralised
+        for chunk in result_csv.chunks(result):
+            sys.stdout.write(chunk)
     else:
         table = RichTable(*names)
         for row in result.rows:

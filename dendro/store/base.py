@@ -37,7 +37,7 @@ class ResultColumn:
 class QueryResult:
     columns: list[ResultColumn]
     rows: list[tuple[Any, ...]]
-    truncated: bool = False  # more rows existed than the row cap allowed
+    truncated: bool = False  # more rows existed than the row or byte cap allowed
     elapsed_seconds: float = 0.0
     bytes_scanned: int | None = None  # Timestream bills by it; None where not known
 
@@ -73,8 +73,10 @@ class Store(Protocol):
         reason (and kept where the backend keeps rejections). All or nothing per call."""
         ...
 
-    def query(self, sql: str, *, max_rows: int | None = None) -> QueryResult:
-        """Run a read-only query in Dendro's Timestream dialect."""
+    def query(self, sql: str, *, max_rows: int | None = None, max_bytes: int | None = None) -> QueryResult:
+        """Run a read-only query in Dendro's Timestream dialect. The result is cut (``truncated``)
+        past ``max_rows`` rows or ``max_bytes`` bytes of values (:mod:`dendro.store.fetch`;
+        ``None``: its default cap)."""
         ...
 
     def tables(self) -> list[str]:

@@ -8,7 +8,10 @@ the raw text, so ``'15m'`` inside a string literal stays a string):
    ``30s``, ``60000ms``, ``10us``, ``5ns``). A duration literal is a number token immediately
    followed by a unit word; the token pair becomes ``INTERVAL '<n>' <UNIT>`` before parsing.
 2. **check**: one statement; SELECT (WITH … SELECT, UNION …), SHOW or DESCRIBE only; no node
-   that writes, attaches or configures; tables only from the store (or the query's own CTEs);
+   that writes, attaches or configures; tables only from the store, or a CTE of the query *where
+   that CTE is in scope* (its own WITH's query, and the CTEs after it in that WITH): a CTE named
+   ``duckdb_databases`` inside a subquery does not make the outer ``duckdb_databases`` (DuckDB's
+   catalog) readable;
    table functions only from a short allow-list (``unnest``, ``range``, ``generate_series``), so
    ``read_csv`` or ``FROM 'file.parquet'`` are refused.
 3. **translate**: ``ago(d)`` → ``now - d``; ``bin(t, d)`` → ``time_bucket(d, t, epoch)``;
@@ -24,7 +27,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import cast
+from typing import Any, cast
 
 from sqlglot import exp
 from sqlglot.dialects.trino import Trino
@@ -128,6 +131,10 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0].strip() if text.strip() else type(error).__name__
 
 
+#: said when a query nests deeper than the parser's recursion allows (sqlglot recurses per level)
+TOO_DEEP = "the query nests too deeply to parse; write it with fewer nested parentheses or subqueries"
+
+
 def parse(sql: str) -> exp.Expression:
     """The one statement of ``sql`` in the Timestream dialect (QueryError if not exactly one)."""
     dialect = Timestream()
@@ -136,6 +143,8 @@ def parse(sql: str) -> exp.Expression:
         statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
     except (ParseError, TokenError) as error:
         raise QueryError(f"the query does not parse: {_first_line(error)}") from None
+    except RecursionError:
+        raise QueryError(TOO_DEEP) from None
     if not statements:
         raise QueryError("the query is empty")
     if len(statements) > 1:
@@ -153,8 +162,33 @@ def _show(statement: exp.Command) -> Statement:
     raise QueryError("only SHOW TABLES and SHOW DATABASES are supported")
 
 
+def _with_of(node: Any) -> exp.With | None:
+    """The WITH clause a query node carries (sqlglot names the argument ``with`` or ``with_``)."""
+    return next((v for v in node.args.values() if isinstance(v, exp.With)), None)
+
+
+def visible_ctes(table: exp.Table) -> set[str]:
+    """Names of the CTEs in scope where ``table`` is read: those of every enclosing WITH whose
+    query holds it, and, inside a CTE's own definition, the CTEs before it (itself too if the
+    WITH is RECURSIVE)."""
+    names: set[str] = set()
+    child: Any = table
+    node: Any = table.parent
+    while node is not None:
+        if isinstance(node, exp.With):
+            ctes = list(node.expressions)
+            index = next(i for i, cte in enumerate(ctes) if cte is child)
+            visible = ctes[: index + 1] if node.args.get("recursive") else ctes[:index]
+            names.update(cte.alias_or_name for cte in visible)
+        else:
+            clause = _with_of(node)
+            if clause is not None and clause is not child:
+                names.update(cte.alias_or_name for cte in clause.expressions)
+        child, node = node, node.parent
+    return names
+
+
 def _check_tables(tree: exp.Expression, database: str, tables: Collection[str]) -> None:
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
         if isinstance(table.this, exp.Func):
             function = table.this
@@ -165,7 +199,7 @@ def _check_tables(tree: exp.Expression, database: str, tables: Collection[str]) 
         if table.catalog or (table.db and table.db != database):
             where = ".".join(p for p in (table.catalog, table.db) if p)
             raise QueryError(f"unknown database {where!r}: this store's database is {database!r}")
-        if not table.db and table.name in ctes:
+        if not table.db and table.name in visible_ctes(table):
             continue
         if table.name not in tables:
             known = ", ".join(sorted(tables)) or "none yet"
@@ -260,5 +294,9 @@ def translate(tree: exp.Expression) -> str:
 
 
 def prepare(sql: str, database: str, tables: Collection[str]) -> Statement:
-    """Parse, check and translate one user query."""
-    return check(parse(sql), database, tables)
+    """Parse, check and translate one user query (QueryError for anything refused, a query too
+    deep for the parser or the translation included)."""
+    try:
+        return check(parse(sql), database, tables)
+    except RecursionError:
+        raise QueryError(TOO_DEEP) from None

@@ -62,8 +62,8 @@ class RemoteStore:
         # the server reports counts only; per-table detail is in the store itself
         return WriteResult({"*": int(answer.get("written", 0))}, [])
 
-    def query(self, sql: str, *, max_rows: int | None = None) -> QueryResult:
-        request = {"sql": sql, "max_rows": max_rows}
+    def query(self, sql: str, *, max_rows: int | None = None, max_bytes: int | None = None) -> QueryResult:
+        request = {"sql": sql, "max_rows": max_rows, "max_bytes": max_bytes}
         return result_json.from_json(_post(f"{self.base_url}/query", self.token, orjson.dumps(request)))
 
     def tables(self) -> list[str]:

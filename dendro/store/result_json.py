@@ -1,7 +1,8 @@
 """Query results as JSON, in the one form every reader of a result over HTTP gets.
 
 The ingest's ``/query`` answer (which :class:`~dendro.store.remote.RemoteStore` reads back), the
-console's ``/api/query`` answer and its JSON export all write values the same way: a timestamp
+console's ``/api/query`` answer and its JSON export all write values the same way (rows as lists
+in column order; where rows are objects, :func:`row_keys` keeps columns of the same name apart): a timestamp
 as ISO 8601 with a space (``2026-11-26 12:00:00.123456``), a date as ISO 8601, an interval as
 seconds, a decimal as a float, bytes as UTF-8 text; everything else JSON has is written as is.
 """
@@ -49,6 +50,27 @@ def head(result: QueryResult) -> dict[str, Any]:
         "elapsed_seconds": result.elapsed_seconds,
         "bytes_scanned": result.bytes_scanned,
     }
+
+
+def row_keys(columns: list[ResultColumn]) -> list[str]:
+    """One key per column for rows written as objects: its name, with ``_2``, ``_3``… added to a
+    name already taken (``SELECT 1 AS x, 2 AS x`` → ``x``, ``x_2``), so no column is lost."""
+    keys: list[str] = []
+    taken: set[str] = set()
+    for column in columns:
+        key, number = column.name, 1
+        while key in taken:
+            number += 1
+            key = f"{column.name}_{number}"
+        keys.append(key)
+        taken.add(key)
+    return keys
+
+
+def dicts(result: QueryResult) -> list[dict[str, Any]]:
+    """The rows as objects keyed by :func:`row_keys` (every column kept)."""
+    keys = row_keys(result.columns)
+    return [dict(zip(keys, row, strict=True)) for row in result.rows]
 
 
 def to_json(result: QueryResult) -> bytes:

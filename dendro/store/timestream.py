@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dendro.services.base import Table
+from dendro.store import fetch
 from dendro.store.base import QueryError, QueryResult, Rejection, ResultColumn, StoreError, WriteResult
 from dendro.store.schema import Rejected, table_for, to_row
 from dendro.store.sql import table_ref
@@ -142,13 +143,14 @@ class TimestreamStore:
             self._made.append(self._write)
         return self._write
 
-    def query(self, sql: str, *, max_rows: int | None = None) -> QueryResult:
+    def query(self, sql: str, *, max_rows: int | None = None, max_bytes: int | None = None) -> QueryResult:
         from botocore.exceptions import BotoCoreError, ClientError
 
         started = time.monotonic()
         columns: list[ResultColumn] = []
         infos: list[Mapping[str, Any]] = []
         rows: list[tuple[Any, ...]] = []
+        cap = fetch.Cap(max_rows, max_bytes)
         truncated = False
         scanned: int | None = None
         query_id = None
@@ -163,10 +165,11 @@ class TimestreamStore:
                 if "CumulativeBytesScanned" in status:
                     scanned = int(status["CumulativeBytesScanned"])
                 for row in page.get("Rows", []):
-                    if max_rows is not None and len(rows) >= max_rows:
+                    values = tuple(datum_value(i, d) for i, d in zip(infos, row["Data"], strict=False))
+                    if not cap.take(values):
                         truncated = True
                         break
-                    rows.append(tuple(datum_value(i, d) for i, d in zip(infos, row["Data"], strict=False)))
+                    rows.append(values)
                 if truncated:
                     self._cancel(query_id)
                     break

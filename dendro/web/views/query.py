@@ -32,7 +32,8 @@ def _examples() -> list[tuple[str, str]]:
 def _page(sql: str, **extra: Any) -> str:
     c = console()
     return render_template(
-        "query.html", sql=sql, examples=_examples(), on_aws=c.on_aws, database=c.database, **extra
+        "query.html", sql=sql, examples=_examples(), on_aws=c.on_aws, database=c.database,
+        max_rows=results.MAX_ROWS, max_mb=c.config.console.max_result_mb, **extra
     )
 
 
@@ -47,7 +48,8 @@ def run(sql: str) -> results.StoredResult:
     c = console()
     if not sql.strip():
         raise QueryError("the query is empty")
-    result = c.store.query(sql, max_rows=results.MAX_ROWS)
+    max_bytes = c.config.console.max_result_mb * 1024 * 1024
+    result = c.store.query(sql, max_rows=results.MAX_ROWS, max_bytes=max_bytes)
     return c.results.put(sql, result)
 
 
@@ -85,9 +87,14 @@ def export(result_id: str, fmt: str) -> Response:
     if fmt not in results.RENDERERS:
         abort(404, description=f"no export format {fmt!r} (formats: {', '.join(results.RENDERERS)})")
     stored = _stored(result_id)
-    render, mime = results.RENDERERS[fmt]
-    response = Response(stream_with_context(render(stored.result)), mimetype=mime)
+    render, content_type = results.RENDERERS[fmt]
+    options = {"shape": request.args.get("_shape", "objects")} if fmt == "json" else {}
+    if options.get("shape") not in (None, "objects", "arrays"):
+        abort(400, description="_shape is objects (the default) or arrays")
+    # content_type, not mimetype: Flask would add a second charset to a type that has one
+    response = Response(stream_with_context(render(stored.result, **options)), content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="dendro-{result_id}.{fmt}"'
     if stored.result.truncated:
-        response.headers["X-Dendro-Truncated"] = f"true; the first {results.MAX_ROWS} rows"
+        cap = console().config.console.max_result_mb
+        response.headers["X-Dendro-Truncated"] = f"true; cut at {results.MAX_ROWS} rows or {cap} MB"
     return response
