@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
+import shutil
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -37,15 +40,34 @@ import duckdb
 import pyarrow as pa
 
 from dendro.services.base import Column, Table
-from dendro.store import dialect, fetch
+from dendro.store import (
+    cold,
+    dialect,
+    diskspace,
+    duckdb_file,
+    faults,
+    fetch,
+    hotfile,
+    mover,
+    pruning,
+    recovery,
+    retention,
+)
 from dendro.store.base import QueryError, QueryResult, Rejection, ResultColumn, StoreError, WriteResult
+from dendro.store.diskspace import DEFAULT_RESERVE, DiskGuard
+from dendro.store.parquet_layout import ARROW_TYPES
+from dendro.store.retention import Retention
 from dendro.store.schema import Columns, Rejected, table_for, to_columns
-from dendro.store.sql import literal, quote
+from dendro.store.sql import quote
+from dendro.store.tier import Tier, utc_now
 
-#: bumped when the file layout changes in a way an older Dendro cannot read
-SCHEMA_VERSION = 1
-META_SCHEMA = "dendro_meta"
+log = logging.getLogger("dendro.store")
+
+SCHEMA_VERSION = duckdb_file.SCHEMA_VERSION
+META_SCHEMA = duckdb_file.META_SCHEMA
 DEFAULT_QUERY_TIMEOUT = 30.0
+#: damaged objects one query may find (each is quarantined and the query run again)
+MAX_DAMAGED = 3
 
 REJECTED = Table(
     name="rejected",
@@ -62,14 +84,8 @@ def _first_line(error: Exception) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-#: the Arrow type each column type travels as from Python to DuckDB
-_ARROW: dict[str, pa.DataType] = {
-    "VARCHAR": pa.string(),
-    "BIGINT": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "TIMESTAMP": pa.timestamp("us"),
-}
+#: the Arrow type each column type travels as from Python to DuckDB (the Parquet layout's)
+_ARROW = ARROW_TYPES
 #: the name under which a batch is visible to its INSERT, on the writing connection only
 _VIEW = "dendro_ingest_batch"
 
@@ -101,7 +117,7 @@ class _Batch:
 
     def insert_sql(self) -> str:
         names = ", ".join(quote(name) for name in self.rows.column_names)
-        return f"INSERT INTO {quote(self.table.name)} ({names}) SELECT {names} FROM {_VIEW}"
+        return f"INSERT INTO {cold.HOT}.{quote(self.table.name)} ({names}) SELECT {names} FROM {_VIEW}"
 
 
 def _warm_up() -> None:
@@ -143,6 +159,27 @@ def _event_json(event: Any) -> str:
     return _storable(text) or ""  # a lone surrogate inside a JSON string becomes its \u escape
 
 
+@dataclass(frozen=True)
+class StoreSettings:
+    """How ``dendro up`` runs its store (dendro.yaml's ``local`` keys); the defaults suit tests."""
+
+    root: Path | None = None  # tables/, quarantine/, tmp/ go here; default: the file's directory
+    memory_limit: str | None = None  # DuckDB's memory_limit; None: DuckDB's own (80% of the RAM)
+    retention: Retention = field(default_factory=Retention)
+    disk_reserve: int = DEFAULT_RESERVE
+
+
+@dataclass
+class Maintenance:
+    """What one :meth:`LocalStore.maintain` did."""
+
+    moved_rows: int = 0
+    merged_days: int = 0
+    dropped_objects: int = 0
+    dropped_bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
 class LocalStore:
     """A DuckDB file holding one database of event tables (see the module docstring)."""
 
@@ -154,116 +191,91 @@ class LocalStore:
         *,
         read_only: bool = False,
         query_timeout: float = DEFAULT_QUERY_TIMEOUT,
+        settings: StoreSettings | None = None,
     ) -> None:
         self.path = Path(path)
         self.database = database
         self.read_only = read_only
         self.query_timeout = query_timeout
+        self.settings = settings or StoreSettings()
+        self.root = (self.settings.root or self.path.parent).resolve()
+        self.step: Callable[[str], None] = lambda step: None  # the crash tests' seam (see tier.py)
         self._tables = {**tables, REJECTED.name: REJECTED}
         self._write_lock = threading.Lock()
+        self._maintenance_lock = threading.Lock()
         self._layout: dict[str, list[str]] = {}
-        self._con = self._open()
-        try:
-            self._check_version()
-            if not read_only:
-                self._create_tables()
-                self._layout = self._existing_columns()
-                _warm_up()
-        except duckdb.Error as error:
-            self._con.close()
-            detail = _first_line(error)
-            raise StoreError(f"{self.path}: cannot be used as a Dendro store ({detail})") from None
-        except StoreError:
-            self._con.close()
-            raise
+        self._cold: set[str] = set()
+        self._temp = self.root / "tmp" / (f"read-{os.getpid()}" if read_only else "store")
+        disk = self.root if self.root.is_dir() else self.path.parent
+        self._disk = DiskGuard(disk, self.settings.disk_reserve)
+        self._invalid = False
+        self._con = self._connect()
 
     # -- opening -------------------------------------------------------------------------
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        if self.read_only and not self.path.is_file():
-            raise StoreError(f"no store at {self.path}: start `dendro up` or run `dendro ingest` first")
-        if not self.read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(":memory:")
-        mode = " (READ_ONLY)" if self.read_only else ""
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        con = duckdb_file.connect(self.path, self.database, self.read_only)
         try:
-            con.execute(f"ATTACH {literal(str(self.path))} AS {quote(self.database)}{mode}")
+            catalog = duckdb_file.FILE_ALIAS if self.read_only else self.database
+            found = duckdb_file.check_version(con, catalog, self.path)
+            if self.read_only:
+                if found is None:
+                    raise StoreError(f"{self.path} is not a Dendro store (no schema version)")
+                keep = {t: self.settings.retention.of(t) for t in self._tables}
+                duckdb_file.read_only_views(con, self.database, self.root, found, keep)
+            else:
+                hotfile.remove_leftover(self.path)
+                duckdb_file.prepare(con, self.database, self._tables, found)
+            duckdb_file.limit(con, self.root, self.settings.memory_limit, self._temp)
         except duckdb.Error as error:
             con.close()
             detail = _first_line(error)
-            if "lock" in detail.lower():
-                raise StoreError(
-                    f"{self.path} is in use by another process ({detail}); stop it, or query"
-                    " through the running `dendro up`"
-                ) from None
-            raise StoreError(
-                f"{self.path} cannot be opened: it is not a DuckDB database, it was written by a newer"
-                f" DuckDB, or it is damaged ({detail}). Move it away to start a new store."
-            ) from None
-        con.execute(f"USE {quote(self.database)}")
-        # Nothing this store does reads or writes other files: user queries cannot either.
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+            raise StoreError(f"{self.path}: cannot be used as a Dendro store ({detail})") from None
+        except BaseException:
+            con.close()
+            raise
+        if not self.read_only:
+            self._con = con
+            self._after_open()
         return con
 
-    def _check_version(self) -> None:
-        meta = f"{quote(self.database)}.{META_SCHEMA}.schema_version"
-        exists = self._con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?"
-            " AND table_name = 'schema_version'",
-            [self.database, META_SCHEMA],
-        ).fetchone()
-        if not exists or not exists[0]:
-            if self.read_only:
-                raise StoreError(f"{self.path} is not a Dendro store (no schema version)")
-            self._con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.database)}.{META_SCHEMA}")
-            self._con.execute(f"CREATE TABLE {meta} (version INTEGER)")
-            self._con.execute(f"INSERT INTO {meta} VALUES (?)", [SCHEMA_VERSION])
-            return
-        row = self._con.execute(f"SELECT max(version) FROM {meta}").fetchone()
-        version = int(row[0]) if row and row[0] is not None else 0
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer Dendro (store schema {version}; this one reads up to"
-                f" {SCHEMA_VERSION}): upgrade Dendro, or use another --data-dir"
-            )
+    def _after_open(self) -> None:
+        """Finish what a crash interrupted, rebuild every view, learn the file's columns."""
+        tier = self._tier()
+        recovery.recover(tier)
+        cur = self._con.cursor()
+        try:
+            cur.execute("BEGIN")
+            for table in tier.hot_tables():
+                tier.refresh(cur, table)
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+        self._layout = duckdb_file.hot_columns(self._con, self.database)
+        self._cold = {e.table for e in cold.entries(self._con.cursor(), quote(self.database))}
+        _warm_up()
 
-    def _create_tables(self) -> None:
-        existing = self._existing_columns()
-        for table in self._tables.values():
-            columns = existing.get(table.name)
-            if columns is None:
-                spec = ", ".join(
-                    ["time TIMESTAMP", *[f"{quote(c.name)} {c.type}" for c in table.columns]]
-                )
-                self._con.execute(f"CREATE TABLE {quote(table.name)} ({spec})")
-                continue
-            for column in table.columns:  # a newer catalog added a column: add it, keep the rows
-                if column.name not in columns:
-                    self._con.execute(
-                        f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {column.type}"
-                    )
+    def _tier(self) -> Tier:
+        return Tier(self._con, self.database, self.root, self.settings.retention.of, self.step)
 
-    def _existing_columns(self) -> dict[str, list[str]]:
-        """The columns of every table, in their order in the file."""
-        rows = self._con.execute(
-            "SELECT table_name, column_name FROM duckdb_columns()"
-            " WHERE database_name = ? AND schema_name = 'main' ORDER BY table_name, column_index",
-            [self.database],
-        ).fetchall()
-        result: dict[str, list[str]] = {}
-        for table, column in rows:
-            result.setdefault(table, []).append(column)
-        return result
+    def _reconnect(self) -> None:
+        """Open the file again after DuckDB invalidated it (a write failed for lack of space)."""
+        with contextlib.suppress(duckdb.Error):
+            self._con.close()
+        self._con = self._connect()
+        self._invalid = False
+        log.warning("%s reopened after a failed write", self.path)
 
     def close(self) -> None:
-        with self._write_lock:
+        with self._maintenance_lock, self._write_lock:
             try:
-                if not self.read_only:
+                if not self.read_only and not self._invalid:
                     self._con.execute("CHECKPOINT")
             except duckdb.Error:
                 pass  # the WAL is replayed on the next open
             self._con.close()
+            if self.read_only:
+                shutil.rmtree(self._temp, ignore_errors=True)
 
     def __enter__(self) -> LocalStore:
         return self
@@ -340,7 +352,8 @@ class LocalStore:
             return _arrow(kept, types), unstorable
 
     def write(self, events: Iterable[Mapping[str, Any]]) -> WriteResult:
-        """Route events to their tables (what fits none to ``rejected``), in one transaction."""
+        """Route events to their tables (what fits none to ``rejected``), in one transaction;
+        DiskFull (nothing written) while the disk is full."""
         if self.read_only:
             raise StoreError("this store was opened read-only")
         batches, rejected = self._route(list(events))
@@ -355,6 +368,9 @@ class LocalStore:
         if rejected:
             inserts.append(_Batch(REJECTED, _rejected_rows(rejected)))
         with self._write_lock:
+            self._disk.check()
+            if self._invalid:
+                self._reconnect()
             con = self._con
             try:
                 con.execute("BEGIN TRANSACTION")
@@ -364,13 +380,23 @@ class LocalStore:
             except duckdb.Error as error:
                 with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
-                raise StoreError(f"the store could not commit the batch ({_first_line(error)})") from None
+                raise self._write_failed(error) from None
+
+    def _write_failed(self, error: duckdb.Error) -> StoreError:
+        """The StoreError for a failed commit; DiskFull when the disk is full (then the file is
+        reopened before the next write, as DuckDB invalidates it)."""
+        if diskspace.is_invalidated(error):
+            self._invalid = True
+        if diskspace.is_disk_full(error):
+            return self._disk.refuse(f"no space left ({_first_line(error)})")
+        return StoreError(f"the store could not commit the batch ({_first_line(error)})")
 
     def _insert(self, batch: _Batch) -> None:
         layout = self._layout.get(batch.table.name, [])
         if sorted(layout) == sorted(batch.rows.column_names):
             # the rows in the file's column order: one statement, no view to register
-            self._con.from_arrow(batch.rows.select(layout)).insert_into(quote(batch.table.name))
+            target = f"{cold.HOT}.{quote(batch.table.name)}"
+            self._con.from_arrow(batch.rows.select(layout)).insert_into(target)
             return
         self._con.register(_VIEW, batch.rows)
         try:
@@ -378,24 +404,83 @@ class LocalStore:
         finally:
             self._con.unregister(_VIEW)
 
+    # -- maintenance ---------------------------------------------------------------------
+
+    def maintain(self, now: datetime | None = None) -> Maintenance:
+        """Retention, then moves of closed periods to Parquet, then merges of closed days
+        (``dendro up`` runs it when it starts and every hour). A table whose step fails is
+        logged and left for the next run; ``now`` (naive UTC) is for tests and benchmarks."""
+        if self.read_only:
+            raise StoreError("this store was opened read-only")
+        report = Maintenance()
+        moment = now or utc_now()
+        with self._maintenance_lock:
+            if self._invalid:
+                with self._write_lock:
+                    self._reconnect()
+            tier = self._tier()
+            recovery.check_objects(tier)
+            for table in tier.hot_tables():
+                self._maintain_table(tier, table, moment, report)
+            self._cold = {e.table for e in cold.entries(self._con.cursor(), quote(self.database))}
+        return report
+
+    def _maintain_table(self, tier: Tier, table: str, now: datetime, report: Maintenance) -> None:
+        try:
+            dropped = retention.drop_expired(tier, table, tier.keep_days(table), now)
+            report.dropped_objects += dropped.objects
+            report.dropped_bytes += dropped.bytes
+            report.moved_rows += mover.move_closed(tier, table, now)
+            report.merged_days += mover.merge_closed(tier, table, now)
+        except (duckdb.Error, OSError, pa.ArrowException) as error:
+            report.errors.append(f"{table}: {_first_line(error)}")
+            log.error("maintenance of %s failed, to be retried in the next run: %s", table,
+                      _first_line(error))
+            if diskspace.is_invalidated(error):
+                self._invalid = True
+                return
+            with contextlib.suppress(duckdb.Error, OSError):
+                recovery.recover(tier)
+                for path, why in recovery.damaged(tier, [table]):
+                    recovery.quarantine(tier, path, why)
+
+    def compact_if_sparse(self) -> tuple[int, int] | None:
+        """Rewrite the DuckDB file without its free blocks when more than half of it is free
+        (:mod:`dendro.store.hotfile`); (bytes before, after), or None when not worth it. Call it
+        when nothing else uses the store (``dendro up`` does, when it starts)."""
+        if self.read_only:
+            return None
+        with self._maintenance_lock, self._write_lock:
+            free, total = hotfile.free_bytes(self._con, self.database)
+            if not hotfile.worth_compacting(free, total):
+                return None
+            self._con.execute("CHECKPOINT")
+            self._con.close()
+            try:
+                sizes = hotfile.compact(self.path)
+            finally:
+                self._con = self._connect()
+        log.info("compacted %s: %d bytes to %d", self.path, *sizes)
+        return sizes
+
     # -- reading -------------------------------------------------------------------------
 
     def tables(self) -> list[str]:
         rows = self._con.cursor().execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'"
-            " ORDER BY table_name",
+            "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND schema_name = 'main'"
+            " AND NOT internal ORDER BY view_name",
             [self.database],
         ).fetchall()
         return [r[0] for r in rows]
 
     def describe(self, table: str) -> list[ResultColumn]:
+        if table not in self.tables():
+            raise QueryError(f"unknown table {table!r} (tables: {', '.join(self.tables()) or 'none yet'})")
         rows = self._con.cursor().execute(
             "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ?"
             " AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
             [self.database, table],
         ).fetchall()
-        if not rows:
-            raise QueryError(f"unknown table {table!r} (tables: {', '.join(self.tables()) or 'none yet'})")
         return [ResultColumn(name, str(kind)) for name, kind in rows]
 
     def query(self, sql: str, *, max_rows: int | None = None, max_bytes: int | None = None) -> QueryResult:
@@ -419,6 +504,22 @@ class LocalStore:
         return result
 
     def _select(self, sql: str, max_rows: int | None, max_bytes: int | None = None) -> QueryResult:
+        """Run ``sql`` (DuckDB), date-pruned; a damaged object found on the way is quarantined
+        and the query run again (up to MAX_DAMAGED times)."""
+        cold_tables = self._cold if not self.read_only else set(self.tables())
+        bounded = pruning.bound(sql, self.database, cold_tables) if cold_tables else sql
+        for _ in range(MAX_DAMAGED + 1):
+            try:
+                return self._run(bounded, max_rows, max_bytes)
+            except duckdb.Error as error:
+                if bounded != sql and isinstance(error, duckdb.BinderException | duckdb.ConversionException):
+                    bounded = sql  # the pruned form failed where the query itself may not: run that
+                    continue
+                if not self._skip_damaged(error, sql):
+                    raise self._query_error(error) from None
+        raise QueryError("the query kept meeting damaged Parquet objects; run `dendro check --data`")
+
+    def _run(self, sql: str, max_rows: int | None, max_bytes: int | None = None) -> QueryResult:
         cursor = self._con.cursor()
         cursor.execute(f"USE {quote(self.database)}")
         timer = threading.Timer(self.query_timeout, cursor.interrupt)
@@ -427,10 +528,6 @@ class LocalStore:
             cursor.execute(sql)
             rows, truncated = fetch.rows(cursor, max_rows, max_bytes)
             description = cursor.description or []
-        except duckdb.InterruptException:
-            raise QueryError(f"the query ran longer than {self.query_timeout:g} s and was stopped") from None
-        except duckdb.Error as error:
-            raise QueryError(_first_line(error)) from None
         finally:
             timer.cancel()
             cursor.close()
@@ -439,6 +536,41 @@ class LocalStore:
         if decimals:
             rows = [_floats(row, decimals) for row in rows]
         return QueryResult(columns, [tuple(r) for r in rows], truncated=truncated)
+
+    def _query_error(self, error: duckdb.Error) -> StoreError:
+        if isinstance(error, duckdb.InterruptException):
+            return QueryError(f"the query ran longer than {self.query_timeout:g} s and was stopped")
+        if isinstance(error, duckdb.OutOfMemoryException):
+            limit = self.settings.memory_limit or "DuckDB's default"
+            return QueryError(f"the query needs more memory than the store may use (local.memory_limit:"
+                              f" {limit}): narrow its time range or its groups ({_first_line(error)})")
+        if diskspace.is_invalidated(error):
+            self._invalid = True
+            return StoreError(f"the store must be reopened after a failed write ({_first_line(error)})")
+        return QueryError(_first_line(error))
+
+    def _skip_damaged(self, error: duckdb.Error, sql: str) -> bool:
+        """After a query failed on a Parquet object: True when the query should run again
+        (a damaged object was quarantined, or a file it read had just been dropped)."""
+        if self.read_only or not faults.about_objects(error):
+            return False
+        named = faults.object_path(error, self.root)
+        tier = self._tier()
+        if named is not None and not (self.root / named).exists():
+            return True  # dropped by retention or a merge after the query began: a new snapshot has it right
+        if not self._maintenance_lock.acquire(timeout=self.query_timeout):
+            return False
+        try:
+            if named is not None:
+                return recovery.quarantine(tier, named, _first_line(error))
+            suspects = [t for t in self._cold if t in sql]
+            found = recovery.damaged(tier, suspects)
+            for path, why in found:
+                recovery.quarantine(tier, path, why)
+            return bool(found)
+        finally:
+            self._cold = {e.table for e in cold.entries(self._con.cursor(), quote(self.database))}
+            self._maintenance_lock.release()
 
 
 def _type_name(duck_type: str) -> str:
