@@ -5,7 +5,10 @@ newest line behind each (Flask, and a real Chromium with a screenshot).
 Prometheus (prometheus/prometheus rules/alerting.go at v2.42.0, ``AlertingRule.Eval``): a series
 the expression returns becomes an alert in ``StatePending`` with ``ActiveAt`` = that evaluation's
 time; it turns ``StateFiring`` once ``ts.Sub(a.ActiveAt) >= r.holdDuration`` (the rule's ``for``);
-an evaluation that no longer returns it deletes a pending alert. Dendro's rule groups evaluate
+an evaluation that no longer returns it deletes a pending alert. Grafana's alert instances do the
+same with the rule's pending period (grafana/grafana docs/sources/alerting/fundamentals/
+alert-rule-evaluation/state-and-health.md: Pending "has breached the threshold but for less than
+the pending period", Alerting "for longer than"; its source was not read). Dendro's rule groups evaluate
 every minute (``dendro.alerts.prometheus.INTERVAL``), so the console asks the condition at each
 earlier minute of ``for``.
 
