@@ -37,9 +37,20 @@ def _config(path: Path | None) -> Config:
 def _ready(up: Up) -> None:
     for name, url in up.urls:
         console.print(f"[bold]{name:>9}[/]  {url}", highlight=False)
+    if up.server is not None:
+        where = _listening(up.server.host, up.server.port)
+        console.print(f"[bold]{'listening':>9}[/]  {where}", highlight=False)
     console.print(f"[bold]{'token':>9}[/]  {up.token}", highlight=False)
     console.print(f"[bold]{'data':>9}[/]  {up.data_dir.path}", highlight=False)
     console.print("Dendro is up. Ctrl-C stops it.")
+
+
+def _listening(host: str, port: int) -> str:
+    """Where the ingest listens, and what that means for agents on other nodes."""
+    if host in ("0.0.0.0", "::", ""):
+        return (f"ingest on {host or '0.0.0.0'}:{port}: every interface, so agents on other nodes can post"
+                " (--ingest-bind 127.0.0.1 keeps it on this machine)")
+    return f"ingest on {host}:{port} only (--ingest-bind, local.ingest_bind): agents elsewhere cannot post"
 
 
 def _render(result: QueryResult, output: str) -> None:
@@ -77,13 +88,17 @@ def register(app: typer.Typer) -> None:
         config_path: Path | None = CONFIG_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
         ingest_port: int | None = typer.Option(None, "--ingest-port", help="Ingest port (9880)."),
+        ingest_bind: str | None = typer.Option(
+            None, "--ingest-bind", help="Ingest address (local.ingest_bind; 0.0.0.0: every interface)."
+        ),
         console_port: int | None = typer.Option(None, "--console-port", help="Console port (3000)."),
         exporter_port: int | None = typer.Option(None, "--exporter-port", help="Exporter port (9108)."),
         exporter_interval: float | None = typer.Option(None, "--exporter-interval", help="Poll every S s."),
         exporter_delay: float | None = typer.Option(None, "--exporter-delay", help="Settle delay in s."),
         demo: bool = typer.Option(False, "--demo", help="Feed realistic demo traffic through the ingest."),
     ) -> None:
-        """Run Dendro locally: store, ingest for Vector (0.0.0.0), console and exporter."""
+        """Run Dendro locally: store, ingest for Vector (every interface unless --ingest-bind), console and
+        exporter."""
         from dendro.runtime.up import Up, UpOptions
 
         config = _config(config_path)
@@ -95,6 +110,7 @@ def register(app: typer.Typer) -> None:
             exporter_interval,
             exporter_delay,
             demo,
+            ingest_bind,
         )
         with user_errors():
             run_until_stopped(Up(config, options), _ready)

@@ -20,7 +20,7 @@ from typing import Any
 from dendro.config import Config
 from dendro.exporter.server import Exporter
 from dendro.ingest.demo import Demo
-from dendro.ingest.server import IngestServer, IngestSettings
+from dendro.ingest.server import IngestServer, IngestSettings, Limits
 from dendro.runtime.console import console
 from dendro.runtime.datadir import DataDir, stored_token
 from dendro.runtime.housekeeping import housekeeping
@@ -46,11 +46,18 @@ class UpOptions:
     exporter_interval: float | None = None
     exporter_delay: float | None = None
     demo: bool = False
-    bind: str = "0.0.0.0"
+    bind: str | None = None  # the ingest's address; None: local.ingest_bind (every interface)
 
 
 def _either(option: Any, default: Any) -> Any:
     return default if option is None else option
+
+
+def _limits(config: Config) -> Limits:
+    """The ingest's connection cap and timeouts from dendro.yaml (its body limit is in settings)."""
+    local = config.local
+    return Limits(max_connections=local.max_connections, request_timeout=local.request_timeout_s,
+                  idle_timeout=local.idle_timeout_s)
 
 
 def _file_log(path: Path) -> logging.Handler:
@@ -94,7 +101,8 @@ class Up:
                 self._start(keeper)
             settings = IngestSettings(self.token, config.local.max_body_mb * 1024 * 1024)
             port = _either(options.ingest_port, config.local.ingest_port)
-            self.server = IngestServer(store, settings, host=options.bind, port=port)
+            host = _either(options.bind, config.local.ingest_bind)
+            self.server = IngestServer(store, settings, host=host, port=port, limits=_limits(config))
             self._start(self.server)
             announce(self.data_dir, self.server.port)
             self._announced = True

@@ -19,7 +19,11 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,12 +32,17 @@ from pathlib import Path
 
 import pytest
 
+from dendro.config import from_dict
 from dendro.ingest.server import IngestServer, IngestSettings, Limits
+from dendro.runtime.up import Up, UpOptions
+from dendro.store.base import DiskFull
 from dendro.store.local import LocalStore
 from dendro.store.wire import MAX_DEPTH
 from tests.ingest.conftest import TOKEN
 from tests.store.conftest import TABLES, access
-from tests.support import free_port
+from tests.support import free_port, wait_for_port
+
+REPO = Path(__file__).resolve().parents[2]
 
 MAX_BODY = 64 * 1024
 
@@ -384,3 +393,49 @@ def test_the_ingest_listens_only_where_it_is_bound(tmp_path: Path) -> None:
     finally:
         server.stop()
         store.close()
+
+
+def test_local_ingest_bind_in_dendro_yaml_is_where_dendro_up_listens(tmp_path: Path) -> None:
+    config = from_dict({"services": {"nginx": {}}, "local": {"ingest_bind": "127.0.0.2"}})
+    up = Up(config, UpOptions(tmp_path / "data", free_port(), free_port(), free_port()))
+    up.start()
+    try:
+        assert up.server is not None and up.server.host == "127.0.0.2"
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", up.server.port), timeout=2).close()
+        socket.create_connection(("127.0.0.2", up.server.port), timeout=2).close()
+    finally:
+        up.stop()
+
+
+def test_dendro_up_ingest_bind_says_where_it_listens(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "DENDRO_INGEST_TOKEN": "bind-test", "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "dendro.cli", "up", "--data-dir", str(tmp_path / "data"),
+               "--ingest-port", str(port), "--ingest-bind", "127.0.0.2",
+               "--console-port", str(free_port()), "--exporter-port", str(free_port())]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        wait_for_port(port, timeout=30, host="127.0.0.2")
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert f"ingest on 127.0.0.2:{port} only" in " ".join(output.split())
+    assert process.returncode == 0, output
+
+
+def test_a_full_disk_is_507_with_a_log_line(served: Served, caplog: pytest.LogCaptureFixture) -> None:
+    def full(events):  # type: ignore[no-untyped-def]
+        raise DiskFull("no space left on the data dir's disk")
+
+    served.store.write = full  # type: ignore[method-assign]
+    body = ndjson(2)
+    with caplog.at_level("WARNING", logger="dendro.ingest"):
+        data = exchange(served.port, head(str(len(body))) + body)
+    assert status_of(data) == 507
+    assert b"disk is full, nothing was written" in data
+    assert any("refused (507)" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)

@@ -44,9 +44,11 @@ def test_a_cte_inside_a_subquery_does_not_open_the_outer_name(store: LocalStore,
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT (SELECT count(*) FROM duckdb_databases) FROM (WITH duckdb_databases AS (SELECT 1) SELECT 1) t",
+        "SELECT (SELECT count(*) FROM duckdb_databases)"
+        " FROM (WITH duckdb_databases AS (SELECT 1) SELECT 1) t",
         "WITH b AS (SELECT * FROM duckdb_tables), duckdb_tables AS (SELECT 1) SELECT * FROM b",
-        "SELECT * FROM duckdb_databases UNION ALL (WITH duckdb_databases AS (SELECT 1) SELECT * FROM duckdb_databases)",
+        "SELECT * FROM duckdb_databases UNION ALL"
+        " (WITH duckdb_databases AS (SELECT 1) SELECT * FROM duckdb_databases)",
         "SELECT * FROM (WITH x AS (SELECT 1) SELECT * FROM x) t WHERE EXISTS (SELECT 1 FROM sqlite_master)",
     ],
 )
@@ -71,7 +73,10 @@ def test_ctes_still_work_where_they_are_in_scope(store: LocalStore, sql: str) ->
 
 
 def test_the_store_path_does_not_leak(store: LocalStore) -> None:
-    probe = "SELECT * FROM (WITH duckdb_databases AS (SELECT 1) SELECT * FROM duckdb_databases) a, duckdb_databases"
+    probe = (
+        "SELECT * FROM (WITH duckdb_databases AS (SELECT 1) SELECT * FROM duckdb_databases) a,"
+        " duckdb_databases"
+    )
     with pytest.raises(QueryError) as refused:
         store.query(probe)
     assert str(store.path) not in str(refused.value)
@@ -81,7 +86,8 @@ def test_the_store_path_does_not_leak(store: LocalStore) -> None:
 
 
 def test_a_result_is_cut_by_bytes(store: LocalStore) -> None:
-    result = store.query("SELECT repeat('x', 100000) AS s FROM range(500)", max_rows=100_000, max_bytes=1_000_000)
+    sql = "SELECT repeat('x', 100000) AS s FROM range(500)"
+    result = store.query(sql, max_rows=100_000, max_bytes=1_000_000)
     assert result.truncated
     assert sum(map(fetch.row_bytes, result.rows)) <= 1_000_000
     assert len(result.rows) == 10
@@ -141,8 +147,8 @@ def test_the_ingest_answers_a_too_deep_query_with_400(store: LocalStore) -> None
 
 
 def test_columns_of_the_same_name_all_survive_as_objects() -> None:
-    result = QueryResult([ResultColumn("x", "BIGINT"), ResultColumn("x", "BIGINT"), ResultColumn("x_2", "BIGINT")],
-                         [(1, 2, 3)])
+    columns = [ResultColumn("x", "BIGINT"), ResultColumn("x", "BIGINT"), ResultColumn("x_2", "BIGINT")]
+    result = QueryResult(columns, [(1, 2, 3)])
     assert result_json.dicts(result) == [{"x": 1, "x_2": 2, "x_2_2": 3}]
     assert json.loads(result_json.to_json(result))["rows"] == [[1, 2, 3]]
 
@@ -156,7 +162,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_dendro_query_json_keeps_repeated_column_names(data_dir: Path) -> None:
-    result = CliRunner().invoke(app, ["query", "--data-dir", str(data_dir), "-f", "json", "SELECT 1 AS x, 2 AS x"])
+    args = ["query", "--data-dir", str(data_dir), "-f", "json", "SELECT 1 AS x, 2 AS x"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == [{"x": 1, "x_2": 2}]
 
@@ -166,4 +173,7 @@ def test_dendro_query_csv_neutralises_formula_cells(data_dir: Path) -> None:
     result = CliRunner().invoke(app, ["query", "--data-dir", str(data_dir), "-f", "csv", sql])
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.output)))
-    assert rows == [["'=a", "b", "c", "d", "e", "f"], ["'=HYPERLINK(\"http://evil\")", "'+1", "'@x", "-1", "2.5", ""]]
+    assert rows == [
+        ["'=a", "b", "c", "d", "e", "f"],
+        ["'=HYPERLINK(\"http://evil\")", "'+1", "'@x", "-1", "2.5", ""],
+    ]
