@@ -73,7 +73,8 @@ def names_of(config: Config, who: Identity) -> Names:
 def plan_deploy(
     config: Config, clients: Clients, names: Names, emails: Sequence[str] = (), agent_user: bool = False
 ) -> Plan:
-    pipeline = desired_module.desired(config, names, package_module.build(), emails, agent_user)
+    entry = package_module.ATHENA_ENTRY if desired_module.is_athena(config) else package_module.ENTRY
+    pipeline = desired_module.desired(config, names, package_module.build(entry), emails, agent_user)
     return Planner(clients, names).plan(pipeline)
 
 
@@ -123,14 +124,14 @@ def _access_key(raw: Any) -> dict[str, str] | None:
 
 
 def _remove_everything(clients: Clients, names: Names, backoff: Backoff | None) -> None:
-    inventory = discover(clients, names)
+    inventory = discover(clients, names, policies.TIMESTREAM)
     if inventory.owned:
         Executor(clients, backoff=backoff).execute(plan_teardown(clients, inventory))
 
 
 def inventory(config: Config, clients: Clients) -> Inventory:
     """Every component of the pipeline with its state (``dendro list``)."""
-    return discover(clients, names_of(config, identity(clients)))
+    return discover(clients, names_of(config, identity(clients)), config.aws.store)
 
 
 def plan_removal(config: Config, clients: Clients) -> tuple[Inventory, Plan]:
@@ -148,12 +149,14 @@ def teardown(
 ) -> TeardownReport:
     """Run a removal plan, then look again: ``left`` should own nothing."""
     Executor(clients, on_progress, backoff).execute(plan)
-    left = discover(clients, inv.names)
+    left = discover(clients, inv.names, inv.store)
     return TeardownReport(inv.names, inv, left, api_calls=len(clients.calls))
 
 
 def recent_agent_hosts(config: Config, clients: Clients, minutes: int = 10) -> list[str] | None:
     """Hosts whose agents sent a heartbeat in the last minutes, or None when unknown."""
+    if desired_module.is_athena(config):
+        return _recent_agent_hosts_in_s3(config, clients, minutes)
     from dendro.pipeline.clients import endpoint_url
     from dendro.store.base import StoreError
     from dendro.store.timestream import TimestreamStore
@@ -169,10 +172,28 @@ def recent_agent_hosts(config: Config, clients: Clients, minutes: int = 10) -> l
     return sorted(str(row[0]) for row in result.rows)
 
 
+def _recent_agent_hosts_in_s3(config: Config, clients: Clients, minutes: int) -> list[str] | None:
+    """The athena store: the agents' Parquet objects of today written in the last minutes (read
+    directly: no Athena query, nothing billed per byte)."""
+    from dendro.store.athena_reading import recent_hosts
+
+    try:
+        names = names_of(config, identity(clients))
+        return recent_hosts(clients.client("s3"), names.bucket, "agent", minutes)
+    except (DeployError, ClientError, BotoCoreError, ValueError):
+        return None
+
+
 def deployer_policy(config: Config, clients: Clients) -> tuple[dict[str, Any], bool]:
     """The deploying identity's policy; the bool says whether the account is known."""
     try:
         names, known = names_of(config, identity(clients)), True
     except DeployError:
         names, known = Names(config.pipeline, "*", clients.region), False
-    return policies.deployer(names, desired_module.alarm_names(config, names)), known
+    layer = ""
+    if desired_module.is_athena(config):
+        from dendro.pipeline.layers import pyarrow_layer
+
+        layer = pyarrow_layer(names.region, config.aws.pyarrow_layer)
+    alarms = desired_module.alarm_names(config, names)
+    return policies.deployer(names, alarms, config.aws.store, layer), known

@@ -2,7 +2,8 @@
 
 An AccessDenied names the IAM permission that is missing (``dendro deploy --print-policy``
 prints them all). Timestream for LiveAnalytics closed to new customers on 2025-06-20: an
-account that never used it is refused, and the message says so and points to the local backend.
+account that never used it is refused, and the message says so and points to the athena store
+(``aws.store: athena``: S3, Glue and Athena, open to every account) and to the local backend.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ _S3_ACTIONS = {
 
 _NOT_AUTHORIZED = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9]+)")
 
+ATHENA_STORE_HINT = (
+    "Choose the athena store, which every account can use: set `aws.store: athena` in dendro.yaml "
+    "and run `dendro deploy` again (Parquet in S3, queried with Athena; docs/aws.md). "
+)
 LOCAL_BACKEND_HINT = (
     "Use the local backend instead: set `backend: local` in dendro.yaml and run `dendro up` "
     "(DuckDB on this machine, same tables and queries)."
@@ -64,7 +69,14 @@ def is_timestream_refusal(error: ClientError, service: str) -> bool:
     message = error.response.get("Error", {}).get("Message", "").lower()
     if "not authorized to perform" in message:
         return False
-    refusal_words = ("new customer", "existing customer", "no longer", "not available", "not supported")
+    refusal_words = (
+        "new customer",
+        "existing customer",
+        "no longer",
+        "not available",
+        "not supported",
+        "contact aws support",  # what accounts refused since 2025-06-20 report (see docs/aws.md)
+    )
     return code in ACCESS_DENIED or any(word in message for word in refusal_words)
 
 
@@ -92,7 +104,10 @@ def _client_error(error: ClientError, service: str, method: str) -> DeployError:
         return TimestreamUnavailable(
             "This AWS account cannot use Amazon Timestream for LiveAnalytics: it closed to new "
             f"customers on 2025-06-20 (AWS said: {message or code}). Nothing was left behind. "
-            + LOCAL_BACKEND_HINT
+            + ATHENA_STORE_HINT
+            + "Or: "
+            + LOCAL_BACKEND_HINT[0].lower()
+            + LOCAL_BACKEND_HINT[1:]
         )
     if code in ACCESS_DENIED or "not authorized" in message.lower():
         found = _NOT_AUTHORIZED.search(message)

@@ -38,6 +38,7 @@ class Inventory:
     names: Names
     found: list[Found] = field(default_factory=list)
     subscriptions: list[dict[str, str]] = field(default_factory=list)
+    store: str = "timestream"  # which store's resources were looked for (aws.store)
 
     @property
     def owned(self) -> list[Found]:
@@ -69,16 +70,19 @@ def _console(region: str, path: str) -> str:
 class Discovery:
     """Finds each resource kind; the order of :meth:`run` is the teardown order."""
 
-    def __init__(self, clients: Clients, names: Names) -> None:
+    def __init__(self, clients: Clients, names: Names, store: str = "timestream") -> None:
         self.reader = Reader(clients)
         self.clients = clients
         self.names = names
-        self.inventory = Inventory(names)
+        self.store = store
+        self.inventory = Inventory(names, store=store)
 
     def run(self) -> Inventory:
+        athena = self.store == "athena"
         steps: list[Callable[[], None]] = [
             self._alarms,
             self._stream,
+            *([self._schedule] if athena else []),
             self._function,
             self._log_group,
             lambda: self._role(self.names.loader_role),
@@ -86,7 +90,7 @@ class Discovery:
             self._agent_user,
             self._agent_policy,
             self._topic,
-            self._timestream,
+            *([self._workgroup, self._glue] if athena else [self._timestream]),
             self._bucket,
             self._boundary,  # last: the roles and the user it caps are gone by then
         ]
@@ -304,6 +308,77 @@ class Discovery:
                 tags = {TAG_KEY: self.names.pipeline}  # an interrupted deploy's bucket: see the docstring
         self._add("S3 bucket", name, tags, state="exists", link=link, arn=self.names.bucket_arn)
 
+    # --- the athena store ----------------------------------------------------------------
 
-def discover(clients: Clients, names: Names) -> Inventory:
-    return Discovery(clients, names).run()
+    def _schedule(self) -> None:
+        name = self.names.compaction_rule
+        found = self.reader.get("events", "describe_rule", ("ResourceNotFoundException",), Name=name)
+        if found is None:
+            return
+        arn = self.names.compaction_rule_arn
+        tags = self.reader.read("events", "list_tags_for_resource", ResourceARN=arn)
+        region = self.names.region
+        self._add(
+            "EventBridge rule",
+            name,
+            _tags(tags.get("Tags")),
+            state=f"{found.get('State', '')} {found.get('ScheduleExpression', '')}".strip(),
+            link=_console(region, f"events/home?region={region}#/eventbus/default/rules/{name}"),
+            arn=arn,
+        )
+
+    def _workgroup(self) -> None:
+        from botocore.exceptions import ClientError
+
+        from dendro.pipeline.errors import explain
+        from dendro.pipeline.plan.athena import is_missing
+
+        name = self.names.workgroup
+        try:
+            found = self.clients.call("athena", "get_work_group", WorkGroup=name)
+        except ClientError as error:
+            if is_missing(error):
+                return
+            raise explain(error, "athena", "get_work_group") from None
+        arn = self.names.workgroup_arn
+        tags = self.reader.read("athena", "list_tags_for_resource", ResourceARN=arn)
+        region = self.names.region
+        self._add(
+            "Athena workgroup",
+            name,
+            _tags(tags.get("Tags")),
+            state=found["WorkGroup"].get("State", ""),
+            link=_console(region, f"athena/home?region={region}#/workgroups/details/{name}"),
+            arn=arn,
+        )
+
+    def _glue(self) -> None:
+        name = self.names.glue_database
+        found = self.reader.get("glue", "get_database", ("EntityNotFoundException",), Name=name)
+        if found is None:
+            return
+        tags = self.reader.read("glue", "get_tags", ResourceArn=self.names.glue_database_arn).get("Tags", {})
+        region = self.names.region
+        if tags.get(TAG_KEY) == self.names.pipeline:  # a table is the pipeline's through its database
+            for table in self.clients.pages("glue", "get_tables", "TableList", DatabaseName=name):
+                self._add(
+                    "Glue table",
+                    f"{name}.{table['Name']}",
+                    tags,
+                    state="partition projection "
+                    + table.get("Parameters", {}).get("projection.enabled", "off"),
+                    link=_console(region, f"glue/home?region={region}#/v2/data-catalog/tables"),
+                    arn=self.names.glue_table_arn(table["Name"]),
+                )
+        self._add(
+            "Glue database",
+            name,
+            tags,
+            state="exists",
+            link=_console(region, f"glue/home?region={region}#/v2/data-catalog/databases"),
+            arn=self.names.glue_database_arn,
+        )
+
+
+def discover(clients: Clients, names: Names, store: str = "timestream") -> Inventory:
+    return Discovery(clients, names, store).run()

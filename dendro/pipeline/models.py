@@ -18,6 +18,11 @@ HANDLER = "dendro.pipeline.loader.handler"
 RAW_PREFIX = "raw/"
 REJECTED_PREFIX = "rejected/"
 AGGREGATES_PREFIX = "aggregates/"
+#: the athena store's prefixes: Parquet objects, compaction tombstones, Athena's query results
+TABLES_PREFIX = "tables/"
+TOMBSTONES_PREFIX = "compacted/"
+RESULTS_PREFIX = "athena-results/"
+ATHENA_HANDLER = "dendro.pipeline.athena_loader.handler"
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,44 @@ class Names:
     def log_group_arn(self) -> str:
         return f"arn:aws:logs:{self.region}:{self.account}:log-group:{self.log_group}"
 
+    # --- the athena store -----------------------------------------------------------------
+
+    @property
+    def glue_database(self) -> str:
+        """Glue and Athena names take no hyphen unquoted: ``my-app`` → ``my_app``."""
+        return self.pipeline.replace("-", "_")
+
+    @property
+    def workgroup(self) -> str:
+        return self.pipeline
+
+    @property
+    def compaction_rule(self) -> str:
+        return f"{self.pipeline}-compact"
+
+    @property
+    def glue_catalog_arn(self) -> str:
+        return f"arn:aws:glue:{self.region}:{self.account}:catalog"
+
+    @property
+    def glue_database_arn(self) -> str:
+        return f"arn:aws:glue:{self.region}:{self.account}:database/{self.glue_database}"
+
+    def glue_table_arn(self, table: str) -> str:
+        return f"arn:aws:glue:{self.region}:{self.account}:table/{self.glue_database}/{table}"
+
+    @property
+    def workgroup_arn(self) -> str:
+        return f"arn:aws:athena:{self.region}:{self.account}:workgroup/{self.workgroup}"
+
+    @property
+    def compaction_rule_arn(self) -> str:
+        return f"arn:aws:events:{self.region}:{self.account}:rule/{self.compaction_rule}"
+
+    @property
+    def results_location(self) -> str:
+        return f"s3://{self.bucket}/{RESULTS_PREFIX}"
+
 
 # --- resources -------------------------------------------------------------------------------
 
@@ -150,6 +193,8 @@ class Resource:
 class Bucket(Resource):
     kind: ClassVar[str] = "S3 bucket"
     raw_expiry_days: int = 7
+    #: more prefixes that expire: (rule id, prefix, days); the athena store's results and tombstones
+    expiring: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,6 +260,9 @@ class Function(Resource):
     memory_mb: int = 512
     timeout_s: int = 300
     environment: Mapping[str, str] = field(default_factory=dict)
+    handler: str = HANDLER
+    layers: tuple[str, ...] = ()  # layer version ARNs (the athena loader's pyarrow)
+    store: str = "Timestream"  # what it loads into, for its description
 
     def dependencies(self) -> tuple[Resource, ...]:
         return tuple(r for r in (self.role, self.log_group) if r is not None)
@@ -248,6 +296,53 @@ class TimestreamTable(Resource):
 
     def dependencies(self) -> tuple[Resource, ...]:
         return tuple(r for r in (self.database, self.bucket) if r is not None)
+
+
+@dataclass(frozen=True)
+class GlueDatabase(Resource):
+    kind: ClassVar[str] = "Glue database"
+
+
+@dataclass(frozen=True)
+class GlueTable(Resource):
+    """One table of the athena store: Parquet under ``tables/<name>/``, partition projection on ``date``."""
+
+    kind: ClassVar[str] = "Glue table"
+    database: GlueDatabase | None = None
+    bucket: Bucket | None = None
+    columns: tuple[tuple[str, str], ...] = ()  # (name, Hive type), ``time`` first
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.database.name if self.database else ''}.{self.name}"
+
+    def dependencies(self) -> tuple[Resource, ...]:
+        return tuple(r for r in (self.database, self.bucket) if r is not None)
+
+
+@dataclass(frozen=True)
+class Workgroup(Resource):
+    """The Athena workgroup the store, the console and Grafana query in: results under
+    ``athena-results/`` of the bucket, a bytes-scanned cutoff per query, its settings enforced."""
+
+    kind: ClassVar[str] = "Athena workgroup"
+    bucket: Bucket | None = None
+    scan_limit_bytes: int = 1 << 30
+
+    def dependencies(self) -> tuple[Resource, ...]:
+        return (self.bucket,) if self.bucket else ()
+
+
+@dataclass(frozen=True)
+class Schedule(Resource):
+    """An EventBridge rule invoking the loader with ``{"dendro": "compact"}`` on a schedule."""
+
+    kind: ClassVar[str] = "EventBridge rule"
+    function: Function | None = None
+    interval_minutes: int = 60
+
+    def dependencies(self) -> tuple[Resource, ...]:
+        return (self.function,) if self.function else ()
 
 
 @dataclass(frozen=True)

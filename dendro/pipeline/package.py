@@ -22,7 +22,10 @@ from dendro.pipeline.errors import DeployError
 from dendro.pipeline.models import Package
 
 ENTRY = "dendro.pipeline.loader"
+ATHENA_ENTRY = "dendro.pipeline.athena_loader"
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
+#: what the athena loader's Lambda layer adds to the runtime (dendro.pipeline.layers)
+LAYER_PROVIDED = frozenset({"pyarrow"})
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -68,8 +71,9 @@ def _is_module(name: str) -> bool:
         return False
 
 
-def modules_of(entry: str = ENTRY) -> dict[str, Path]:
-    """Every Dendro module the entry imports (transitively), with its package ``__init__``s."""
+def modules_of(entry: str = ENTRY, provided: frozenset[str] = frozenset()) -> dict[str, Path]:
+    """Every Dendro module the entry imports (transitively), with its package ``__init__``s;
+    ``provided``: third-party packages a layer gives the function besides the runtime's."""
     if not _is_module(entry):
         raise DeployError(f"the Lambda loader {entry} is missing from this installation of Dendro")
     todo, seen = [entry], {}
@@ -87,7 +91,7 @@ def modules_of(entry: str = ENTRY) -> dict[str, Path]:
             if top == "dendro":
                 if _is_module(name):
                     todo.append(name)
-            elif top not in sys.stdlib_module_names and top not in RUNTIME_PROVIDED and top != "__future__":
+            elif top not in sys.stdlib_module_names | RUNTIME_PROVIDED | provided | {"__future__"}:
                 raise DeployError(
                     f"{module} imports {top}, which the Lambda runtime does not provide; "
                     "the loader may use only the standard library and boto3"
@@ -102,13 +106,14 @@ def _fingerprint() -> tuple[tuple[str, int, int], ...]:
 
 
 def build(entry: str = ENTRY) -> Package:
-    """The deterministic zip of the loader (built once per process while no source changes)."""
+    """The deterministic zip of the loader (built once per process while no source changes);
+    the athena loader may import what its layer provides (pyarrow)."""
     return _build(entry, _fingerprint())
 
 
 @functools.lru_cache(maxsize=4)
 def _build(entry: str, fingerprint: tuple[tuple[str, int, int], ...]) -> Package:
-    modules = modules_of(entry)
+    modules = modules_of(entry, LAYER_PROVIDED if entry == ATHENA_ENTRY else frozenset())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for module in sorted(modules):

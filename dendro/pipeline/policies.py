@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dendro.pipeline.models import AGGREGATES_PREFIX, RAW_PREFIX, REJECTED_PREFIX, Names
+from dendro.pipeline.models import (
+    AGGREGATES_PREFIX,
+    RAW_PREFIX,
+    REJECTED_PREFIX,
+    TABLES_PREFIX,
+    TOMBSTONES_PREFIX,
+    Names,
+)
 
 VERSION = "2012-10-17"
 Document = dict[str, Any]
@@ -29,6 +36,7 @@ UNSCOPED_ACTIONS = frozenset({"timestream:DescribeEndpoints", "logs:DescribeLogG
 ACCOUNT_SCOPED_ACTIONS = frozenset(
     {"cloudwatch:DescribeAlarms", "iam:DetachUserPolicy", "iam:DetachRolePolicy", "iam:DetachGroupPolicy"}
 )
+TIMESTREAM, ATHENA = "timestream", "athena"
 
 
 def _statement(sid: str, actions: list[str], resources: list[str] | str, **extra: Any) -> dict[str, Any]:
@@ -63,10 +71,9 @@ def firehose_role(names: Names) -> Document:
     }
 
 
-def loader_role(names: Names, tables: list[str]) -> Document:
-    """The loader reads raw/, writes rejected/ and aggregates/, Timestream, SNS and its logs."""
+def loader_role(names: Names, tables: list[str], store: str = TIMESTREAM) -> Document:
+    """The loader reads raw/, writes rejected/ and aggregates/, its store, SNS and its logs."""
     bucket = names.bucket_arn
-    table_arns = [names.table_arn(t) for t in sorted(tables)]
     return {
         "Version": VERSION,
         "Statement": [
@@ -76,8 +83,7 @@ def loader_role(names: Names, tables: list[str]) -> Document:
                 ["s3:PutObject"],
                 [f"{bucket}/{REJECTED_PREFIX}*", f"{bucket}/{AGGREGATES_PREFIX}*"],
             ),
-            _statement("WriteRecords", ["timestream:WriteRecords"], table_arns),
-            _statement("DiscoverTimestreamEndpoint", ["timestream:DescribeEndpoints"], "*"),
+            *(_athena_loader(names) if store == ATHENA else _timestream_loader(names, tables)),
             _statement("PublishAlerts", ["sns:Publish"], names.topic_arn),
             _statement(
                 "WriteOwnLogs",
@@ -86,6 +92,34 @@ def loader_role(names: Names, tables: list[str]) -> Document:
             ),
         ],
     }
+
+
+def _timestream_loader(names: Names, tables: list[str]) -> list[dict[str, Any]]:
+    table_arns = [names.table_arn(t) for t in sorted(tables)]
+    return [
+        _statement("WriteRecords", ["timestream:WriteRecords"], table_arns),
+        _statement("DiscoverTimestreamEndpoint", ["timestream:DescribeEndpoints"], "*"),
+    ]
+
+
+def _athena_loader(names: Names, prefix: str = "") -> list[dict[str, Any]]:
+    """Parquet objects under tables/ (written, and read and deleted by compaction), tombstones
+    under compacted/ (written, found by listing), and listing only those two prefixes."""
+    bucket = names.bucket_arn
+    return [
+        _statement(
+            f"{prefix}WritesAndCompactsTables",
+            ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+            f"{bucket}/{TABLES_PREFIX}*",
+        ),
+        _statement(f"{prefix}WritesTombstones", ["s3:PutObject"], f"{bucket}/{TOMBSTONES_PREFIX}*"),
+        _statement(
+            f"{prefix}ListsTablesAndTombstones",
+            ["s3:ListBucket"],
+            bucket,
+            Condition={"StringLike": {"s3:prefix": [f"{TABLES_PREFIX}*", f"{TOMBSTONES_PREFIX}*"]}},
+        ),
+    ]
 
 
 def agent(names: Names) -> Document:
@@ -100,11 +134,19 @@ def agent(names: Names) -> Document:
     }
 
 
-def boundary(names: Names) -> Document:
+def boundary(names: Names, store: str = TIMESTREAM) -> Document:
     """The most any role or user of the pipeline can ever do, whatever policy it is given later:
     what the Firehose role, the loader role and the agents need, nothing else. It depends on the
-    names only (never on dendro.yaml), so it never needs changing after the administrator wrote it."""
+    names and the store only (never on the rest of dendro.yaml), so it changes only when the store
+    does (an administrator's deploy, as its first)."""
     bucket = names.bucket_arn
+    if store == ATHENA:
+        loader_store = _athena_loader(names, prefix="Loader")
+    else:
+        loader_store = [
+            _statement("LoaderWritesRecords", ["timestream:WriteRecords"], f"{names.database_arn}/table/*"),
+            _statement("LoaderDiscoversTimestreamEndpoint", ["timestream:DescribeEndpoints"], "*"),
+        ]
     return {
         "Version": VERSION,
         "Statement": [
@@ -122,8 +164,7 @@ def boundary(names: Names) -> Document:
                 ["s3:PutObject"],
                 [f"{bucket}/{REJECTED_PREFIX}*", f"{bucket}/{AGGREGATES_PREFIX}*"],
             ),
-            _statement("LoaderWritesRecords", ["timestream:WriteRecords"], f"{names.database_arn}/table/*"),
-            _statement("LoaderDiscoversTimestreamEndpoint", ["timestream:DescribeEndpoints"], "*"),
+            *loader_store,
             _statement("LoaderPublishesAlerts", ["sns:Publish"], names.topic_arn),
             _statement(
                 "LoaderWritesOwnLogs",
@@ -137,17 +178,59 @@ def boundary(names: Names) -> Document:
     }
 
 
-def deployer(names: Names, alarms: list[str] | tuple[str, ...] = ()) -> Document:
+def deployer(
+    names: Names, alarms: list[str] | tuple[str, ...] = (), store: str = TIMESTREAM, layer: str = ""
+) -> Document:
     """What `dendro deploy`, `list` and `teardown` call, on this pipeline's exact names.
 
-    ``alarms`` are the CloudWatch alarm names dendro.yaml's rules give (they are known exactly).
+    ``alarms`` are the CloudWatch alarm names dendro.yaml's rules give (they are known exactly);
+    ``layer`` the athena loader's pyarrow layer version (its function is created with it).
     """
-    statements = [*_data_plane(names, alarms), *_identities(names), *_never(names)]
+    stored = _athena_control(names, layer) if store == ATHENA else _timestream_control(names)
+    statements = [*_data_plane(names, alarms, stored), *_identities(names), *_never(names)]
     return {"Version": VERSION, "Statement": statements}
 
 
-def _data_plane(names: Names, alarms: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
-    """The pipeline's storage, stream, function, logs, database, topic and alarms."""
+def _timestream_control(names: Names) -> list[dict[str, Any]]:
+    return [
+        _statement("Timestream", _TIMESTREAM, [names.database_arn, f"{names.database_arn}/table/*"]),
+        _statement("TimestreamEndpoints", ["timestream:DescribeEndpoints"], "*"),
+    ]
+
+
+def _athena_control(names: Names, layer: str) -> list[dict[str, Any]]:
+    """The Glue database and its tables, the workgroup, the compaction schedule, the loader's layer;
+    reading the agents' recent Parquet objects (teardown's warning)."""
+    db = names.glue_database
+    glue = [
+        names.glue_catalog_arn,
+        names.glue_database_arn,
+        names.glue_table_arn("*"),
+        f"arn:aws:glue:{names.region}:{names.account}:userDefinedFunction/{db}/*",
+    ]
+    statements = [
+        _statement("GlueDatabaseAndTables", _GLUE, glue),
+        _statement("AthenaWorkgroup", _ATHENA, names.workgroup_arn),
+        _statement("CompactionSchedule", _EVENTS, names.compaction_rule_arn),
+        _statement(
+            "OnlyTheScheduleMayInvokeTheFunction",
+            ["lambda:AddPermission"],
+            names.function_arn,
+            Condition={"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
+        ),
+        _statement(
+            "ReadTheAgentsRecentObjects", ["s3:GetObject"], f"{names.bucket_arn}/{TABLES_PREFIX}agent/*"
+        ),
+    ]
+    if layer:
+        statements.append(_statement("UseThePyarrowLayer", ["lambda:GetLayerVersion"], layer))
+    return statements
+
+
+def _data_plane(
+    names: Names, alarms: list[str] | tuple[str, ...], stored: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The pipeline's storage, stream, function, logs, store, topic and alarms."""
     region, account = names.region, names.account
     statements = [
         _statement("Bucket", _S3_BUCKET, names.bucket_arn),
@@ -162,8 +245,7 @@ def _data_plane(names: Names, alarms: list[str] | tuple[str, ...]) -> list[dict[
         ),
         _statement("LogGroupLookup", ["logs:DescribeLogGroups"], "*"),
         _statement("LogGroup", _LOGS, [names.log_group_arn, f"{names.log_group_arn}:*"]),
-        _statement("Timestream", _TIMESTREAM, [names.database_arn, f"{names.database_arn}/table/*"]),
-        _statement("TimestreamEndpoints", ["timestream:DescribeEndpoints"], "*"),
+        *stored,
         _statement("Topic", _SNS, names.topic_arn),
         _statement(
             "EmailSubscriptionsOnly",
@@ -353,6 +435,36 @@ _TIMESTREAM = [
     "timestream:TagResource",
     "timestream:Select",
 ]
+_GLUE = [
+    "glue:CreateDatabase",
+    "glue:GetDatabase",
+    "glue:DeleteDatabase",
+    "glue:CreateTable",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:UpdateTable",
+    "glue:DeleteTable",
+    "glue:GetTags",
+    "glue:TagResource",  # CreateDatabase with Tags also needs it
+]
+_ATHENA = [
+    "athena:CreateWorkGroup",
+    "athena:GetWorkGroup",
+    "athena:UpdateWorkGroup",
+    "athena:DeleteWorkGroup",
+    "athena:ListTagsForResource",
+    "athena:TagResource",  # CreateWorkGroup with Tags also needs it
+]
+_EVENTS = [
+    "events:PutRule",
+    "events:DescribeRule",
+    "events:DeleteRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "events:ListTargetsByRule",
+    "events:ListTagsForResource",
+    "events:TagResource",  # PutRule with Tags also needs it
+]
 _SNS = [
     "sns:CreateTopic",
     "sns:DeleteTopic",
@@ -369,10 +481,12 @@ _CLOUDWATCH = [
 ]
 
 
-def deployer_actions(names: Names, alarms: list[str] | tuple[str, ...] = ()) -> set[str]:
+def deployer_actions(
+    names: Names, alarms: list[str] | tuple[str, ...] = (), store: str = TIMESTREAM, layer: str = ""
+) -> set[str]:
     """Every action the deployer policy allows (tests check each call the deployer makes)."""
     actions: set[str] = set()
-    for statement in deployer(names, alarms)["Statement"]:
+    for statement in deployer(names, alarms, store, layer)["Statement"]:
         if statement["Effect"] == "Allow":
             actions.update(statement["Action"])
     return actions

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from dendro.pipeline.models import (
-    HANDLER,
     RAW_PREFIX,
     REJECTED_PREFIX,
     RUNTIME,
@@ -46,16 +45,19 @@ def bucket_encryption() -> dict[str, Any]:
 
 
 def bucket_lifecycle(bucket: Bucket) -> dict[str, Any]:
-    """Loaded raw objects expire; rejected/ and aggregates/ are kept for people to read."""
+    """Loaded raw objects expire; rejected/ and aggregates/ are kept for people to read; the athena
+    store's query results and compaction tombstones expire too (``Bucket.expiring``)."""
+    rules = [("expire-loaded-raw", RAW_PREFIX, bucket.raw_expiry_days), *bucket.expiring]
     return {
         "Rules": [
             {
-                "ID": "expire-loaded-raw",
-                "Filter": {"Prefix": RAW_PREFIX},
+                "ID": rule_id,
+                "Filter": {"Prefix": prefix},
                 "Status": "Enabled",
-                "Expiration": {"Days": bucket.raw_expiry_days},
+                "Expiration": {"Days": days},
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
             }
+            for rule_id, prefix, days in rules
         ]
     }
 
@@ -83,16 +85,19 @@ def firehose_destination(stream: DeliveryStream, role_arn: Variable | str) -> di
 
 
 def function_configuration(fn: Function, role_arn: Variable | str) -> dict[str, Any]:
-    return {
+    config: dict[str, Any] = {
         "FunctionName": fn.name,
         "Runtime": RUNTIME,
         "Role": role_arn,
-        "Handler": HANDLER,
+        "Handler": fn.handler,
         "Timeout": fn.timeout_s,
         "MemorySize": fn.memory_mb,
         "Environment": {"Variables": dict(fn.environment)},
-        "Description": f"Dendro pipeline {fn.pipeline}: loads raw/ objects into Timestream",
+        "Description": f"Dendro pipeline {fn.pipeline}: loads raw/ objects into {fn.store}",
     }
+    if fn.layers:
+        config["Layers"] = list(fn.layers)
+    return config
 
 
 def permission_statement_id(pipeline: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 from dendro.pipeline.clients import Clients
 from dendro.pipeline.inventory import Found, Inventory
@@ -41,6 +41,12 @@ class TeardownPlanner:
             "Timestream database": lambda f: [
                 self._delete(f, "timestream-write", "delete_database", DatabaseName=f.name)
             ],
+            "EventBridge rule": self._rule,
+            "Athena workgroup": lambda f: [
+                self._delete(f, "athena", "delete_work_group", WorkGroup=f.name, RecursiveDeleteOption=True)
+            ],
+            "Glue table": self._glue_table,
+            "Glue database": lambda f: [self._delete(f, "glue", "delete_database", Name=f.name)],
             "S3 bucket": lambda f: [
                 EmptyBucket(f.name, f"empty S3 bucket {f.name} (all pages, all versions)"),
                 self._delete(f, "s3", "delete_bucket", Bucket=f.name),
@@ -69,7 +75,7 @@ class TeardownPlanner:
         tolerant = [replace(i, missing_ok=True) if isinstance(i, APICall) else i for i in instructions]
         return Plan(tuple(tolerant), changes)
 
-    def _delete(self, found: Found, service: str, method: str, **params: str) -> APICall:
+    def _delete(self, found: Found, service: str, method: str, **params: Any) -> APICall:
         return APICall(
             service, method, params, description=f"delete {found.kind} {found.name}", missing_ok=True
         )
@@ -164,6 +170,21 @@ class TeardownPlanner:
         return [
             self._delete(found, "timestream-write", "delete_table", DatabaseName=database, TableName=table)
         ]
+
+    def _rule(self, found: Found) -> list[Instruction]:
+        """An EventBridge rule is deleted once its targets are removed."""
+        targets = self.clients.call("events", "list_targets_by_rule", Rule=found.name).get("Targets", [])
+        steps: list[Instruction] = []
+        if targets:
+            params = {"Rule": found.name, "Ids": [t["Id"] for t in targets]}
+            steps.append(
+                APICall("events", "remove_targets", params, description=f"remove the targets of {found.name}")
+            )
+        return [*steps, self._delete(found, "events", "delete_rule", Name=found.name)]
+
+    def _glue_table(self, found: Found) -> list[Instruction]:
+        database, _, table = found.name.partition(".")
+        return [self._delete(found, "glue", "delete_table", DatabaseName=database, Name=table)]
 
 
 def plan_teardown(clients: Clients, inventory: Inventory) -> Plan:

@@ -80,16 +80,13 @@ def tombstone_key(path: layout.ObjectPath) -> str:
 
 
 def superseded(s3: Any, bucket: str, path: layout.ObjectPath) -> bool:
-    """Whether ``path``'s rows were merged into another object already (its tombstone exists)."""
-    from botocore.exceptions import ClientError
+    """Whether ``path``'s rows were merged into another object already (its tombstone exists).
 
-    try:
-        s3.head_object(Bucket=bucket, Key=tombstone_key(path))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True
+    A listing, not a HEAD: S3 answers a HEAD of a missing key with 403 unless the caller may
+    list the whole bucket, and the loader may list only ``tables/`` and ``compacted/``."""
+    key = tombstone_key(path)
+    found = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+    return any(item["Key"] == key for item in found)
 
 
 def days_to_compact(today: date, days: int = 2) -> list[date]:

@@ -42,7 +42,15 @@ def test_timestream_refusal_of_the_account_points_to_the_local_backend() -> None
     error = explain(refusal, "timestream-write", "create_database")
     assert isinstance(error, TimestreamUnavailable)
     assert "closed to new customers on 2025-06-20" in str(error)
+    assert "set `aws.store: athena` in dendro.yaml and run `dendro deploy` again" in str(error)
     assert "backend: local" in str(error)
+
+
+def test_a_refusal_that_only_says_to_contact_support_is_the_accounts() -> None:
+    """aws-solutions/innovation-sandbox-on-aws issue 159 (2026-07): a new account's Timestream call
+    failed with a message saying to contact AWS Support; its error code was not quoted."""
+    refusal = _error("ValidationException", "Please contact AWS Support to use this service.")
+    assert isinstance(explain(refusal, "timestream-write", "create_database"), TimestreamUnavailable)
 
 
 def test_a_missing_timestream_permission_is_not_a_refusal_of_the_account() -> None:

@@ -7,7 +7,8 @@ created by Dendro: the planner refuses to adopt it rather than change someone el
 
 One module a service: :mod:`.storage` (S3), :mod:`.delivery` (Firehose), :mod:`.iam`,
 :mod:`.function` (Lambda and the S3 notification), :mod:`.timestream`, :mod:`.notifications`
-(SNS) and :mod:`.alarms` (CloudWatch Logs and alarms); :mod:`.base` holds what they share.
+(SNS) and :mod:`.alarms` (CloudWatch Logs and alarms); for the athena store :mod:`.glue`,
+:mod:`.athena` (the workgroup) and :mod:`.schedule` (compaction); :mod:`.base` holds what they share.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from dendro.pipeline.models import (
     Database,
     DeliveryStream,
     Function,
+    GlueDatabase,
+    GlueTable,
     Instruction,
     LogGroup,
     ManagedPolicy,
@@ -35,11 +38,24 @@ from dendro.pipeline.models import (
     Pipeline,
     Plan,
     Role,
+    Schedule,
     TimestreamTable,
     Topic,
     WaitFor,
+    Workgroup,
 )
-from dendro.pipeline.plan import alarms, delivery, function, iam, notifications, storage, timestream
+from dendro.pipeline.plan import (
+    alarms,
+    athena,
+    delivery,
+    function,
+    glue,
+    iam,
+    notifications,
+    schedule,
+    storage,
+    timestream,
+)
 from dendro.pipeline.plan.base import Context, Reader
 
 __all__ = ["Planner", "Reader"]
@@ -62,6 +78,10 @@ STEPS: dict[type, Step] = {
     ManagedPolicy: iam.managed_policy,
     Boundary: iam.managed_policy,
     AgentUser: iam.agent_user,
+    GlueDatabase: glue.database,
+    GlueTable: glue.table,
+    Workgroup: athena.workgroup,
+    Schedule: schedule.schedule,
 }
 
 

@@ -58,8 +58,10 @@ def function(ctx: Context, fn: Function) -> list[Instruction]:
         steps += [update_code, _updated(fn)]
     known = {**config, "Role": ctx.names.role_arn(fn.role.name)}
     current_env = (current.get("Environment") or {}).get("Variables", {})
-    differs = any(current.get(k) != v for k, v in known.items() if k not in ("Environment", "FunctionName"))
-    if differs or current_env != dict(fn.environment):
+    skip = ("Environment", "FunctionName", "Layers")
+    differs = any(current.get(k) != v for k, v in known.items() if k not in skip)
+    layers = [layer["Arn"] for layer in current.get("Layers") or []]  # AWS answers {Arn, CodeSize}
+    if differs or current_env != dict(fn.environment) or layers != list(fn.layers):
         update_settings = ctx.call(
             fn,
             "lambda",
