@@ -13,7 +13,7 @@ from functools import cache
 from dendro.services.base import Service, Table
 
 #: built-in integrations, in the order ``dendro configure`` offers them
-BUILTIN = ("nginx", "apache", "postgres", "mysql", "syslog", "host", "haproxy")
+BUILTIN = ("nginx", "apache", "postgres", "mysql", "syslog", "host", "haproxy", "redis")
 
 
 @cache

@@ -69,15 +69,21 @@ from dendro.services.base import (
     TIMESTAMP_FORMAT,
     AlertEvent,
     Column,
+    DemoFeed,
+    Example,
+    Gauge,
+    LogPanel,
+    LogPanels,
+    Metrics,
     Parser,
     Red,
     Sample,
     Service,
     Setting,
     Source,
-    Table,
     log_file,
 )
+from dendro.services.db_common import log_table, metrics_table, recent_panel
 
 #: serverLogRaw's level characters (``c = ".-*#"``) by loglevel name
 LEVELS = {".": "debug", "-": "verbose", "*": "notice", "#": "warning"}
@@ -598,38 +604,102 @@ REDIS_METRICS_SAMPLES = (
     Sample(input=exec_event("connected_clients:many\r"), expected=None, note="not a number"),
 )
 
-REDIS_TABLE = Table(
-    name="redis",
-    description="Redis server log records: startups, persistence, replication, crashes.",
-    columns=(
-        Column("host", "VARCHAR", dimension=True),
-        Column("level", "VARCHAR", dimension=True, description="debug, verbose, notice, warning"),
-        Column("role", "VARCHAR", dimension=True, description="master, replica, child, sentinel"),
-        Column(
-            "problem",
-            "VARCHAR",
-            dimension=True,
-            description="rdb_save_failed, aof_failed, replication_error, crash, failover, config_warning",
-        ),
-        Column("pid", "BIGINT", description="process id"),
-        Column("message", "VARCHAR"),
+REDIS_TABLE = log_table(
+    "redis",
+    "Redis server log records: startups, persistence, replication, crashes.",
+    "debug, verbose, notice, warning",
+    Column("role", "VARCHAR", dimension=True, description="master, replica, child, sentinel"),
+    Column(
+        "problem",
+        "VARCHAR",
+        dimension=True,
+        description="rdb_save_failed, aof_failed, replication_error, crash, failover, config_warning",
     ),
+    Column("pid", "BIGINT", description="process id"),
 )
 
-REDIS_METRICS_TABLE = Table(
-    name="redis_metrics",
-    description="Redis INFO fields read by redis-cli: clients, memory, ops, hits, evictions, saves.",
-    columns=(
-        Column("host", "VARCHAR", dimension=True),
-        Column("name", "VARCHAR", dimension=True, description="the INFO field (keys: a keyspace line; up)"),
-        Column("db", "VARCHAR", dimension=True, description="db0, db1… for keys"),
-        Column("kind", "VARCHAR", dimension=True, description="counter (only grows) or gauge"),
-        Column("value", "DOUBLE"),
+REDIS_METRICS_TABLE = metrics_table(
+    "redis_metrics",
+    "Redis INFO fields read by redis-cli: clients, memory, ops, hits, evictions, saves.",
+    "the INFO field (keys: a keyspace line; up)",
+    db="db0, db1… for keys",
+)
+
+#: the INFO fields Dendro charts and exposes (of those it stores)
+METRICS = Metrics(
+    table="redis_metrics",
+    gauges=(
+        Gauge("up", "Up (INFO answered)"),
+        Gauge("connected_clients", "Connected clients"),
+        Gauge("used_memory", "Memory used", "bytes"),
+        Gauge("mem_fragmentation_ratio", "Memory fragmentation (RSS / used)"),
+        Gauge("instantaneous_ops_per_sec", "Commands per second (Redis's own estimate)"),
+        Gauge("keys", "Keys"),
+        Gauge("rdb_last_bgsave_status", "Last background save succeeded"),
+        Gauge("total_commands_processed", "Commands", counter=True),
+        Gauge("keyspace_hits", "Key hits", counter=True),
+        Gauge("keyspace_misses", "Key misses", counter=True),
+        Gauge("evicted_keys", "Evicted keys", counter=True),
+        Gauge("rejected_connections", "Rejected connections", counter=True),
     ),
+    tags=("db",),
 )
 
 #: the problems that count as errors: a lost write, a broken replica, a crash
 ERROR_PROBLEMS = ("rdb_save_failed", "aof_failed", "replication_error", "crash")
+
+def _stamp(now: datetime) -> str:
+    """serverLogRaw's time: ``DD Mon YYYY HH:MM:SS.mmm`` (the demo's clock is UTC)."""
+    return now.strftime("%d %b %Y %H:%M:%S.") + f"{now.microsecond // 1000:03d}"
+
+
+def demo_line(rng: random.Random, now: datetime, incident: bool, host: str = "") -> str:
+    """A Redis log line for the demo traffic: saves and clients, or, in an incident, failures
+    (the line does not name the node)."""
+    pid = 4100
+    stamp = _stamp(now)
+    if incident:
+        roll = rng.random()
+        if roll < 0.4:
+            return f"{pid}:M {stamp} # Background saving error"
+        if roll < 0.7:
+            return f"{pid}:S {stamp} # Error condition on socket for SYNC: Connection refused"
+        child = rng.randint(5000, 9999)
+        return (f"{child}:C {stamp} # Failed opening the temp RDB file temp-{child}.rdb"
+                " (in server root dir /var/lib/redis) for saving: No space left on device")
+    roll = rng.random()
+    if roll < 0.4:
+        return f"{pid}:M {stamp} * Background saving started by pid {rng.randint(5000, 9999)}"
+    if roll < 0.7:
+        return f"{pid}:M {stamp} * Background saving terminated with success"
+    return f"{pid}:M {stamp} - Accepted 10.1.0.{rng.randint(1, 254)}:{rng.randint(32768, 60999)}"
+
+
+#: when the demo's Redis server started (its counters grow from there)
+_DEMO_START = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+
+
+def demo_info(rng: random.Random, now: datetime, incident: bool, host: str) -> list[dict[str, object]]:
+    """One ``redis-cli INFO`` run on the node as the exec source emits it, line by line: the
+    charted fields (counters grow with the clock), a failed background save during an incident."""
+    up = now.timestamp() - _DEMO_START
+    fields = {
+        "redis_version": "7.0.15",
+        "connected_clients": rng.randint(5, 40),
+        "used_memory": rng.randint(900_000_000, 1_100_000_000) * (2 if incident else 1),
+        "mem_fragmentation_ratio": f"{rng.uniform(1.0, 1.4):.2f}",
+        "instantaneous_ops_per_sec": rng.randint(200, 900) * (3 if incident else 1),
+        "rdb_last_bgsave_status": "err" if incident else "ok",
+        "total_commands_processed": int(up * 500),
+        "keyspace_hits": int(up * 400),
+        "keyspace_misses": int(up * 40),
+        "evicted_keys": int(up * 0.5),
+        "rejected_connections": int(up * 0.01),
+        "db0": f"keys={rng.randint(10_000, 12_000)},expires=300,avg_ttl=59213",
+    }
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return [exec_event(f"{key}:{value}\r", host=host, timestamp=stamp) for key, value in fields.items()]
+
 
 SERVICE = Service(
     name="redis",
@@ -718,30 +788,50 @@ SERVICE = Service(
         "Debian's /etc/redis/redis.conf already has these lines; elsewhere add them to redis.conf and"
         " restart Redis (logfile cannot change at run time)."
     ),
+    role="database",
+    metrics=(METRICS,),
+    demo=(
+        DemoFeed("redis_logs", line=demo_line),
+        DemoFeed("redis_metrics", inputs=demo_info),
+    ),
+    log_panels=(
+        LogPanels(
+            "Redis",
+            "The problems Redis logged (failed saves and rewrites, replication, crashes) from the redis"
+            " table.",
+            (
+                recent_panel("Redis problems",
+                             "The last 100 records Redis logged that are a known problem, newest first.",
+                             "redis", ("time", "host", "problem", "role", "message"),
+                             "problem IS NOT NULL"),
+                LogPanel(
+                    "Redis problems by class",
+                    "Problem records per class in the range.",
+                    "short",
+                    "redis",
+                    "SELECT problem, count(*) AS records FROM {table} WHERE {where} AND problem IS NOT NULL"
+                    " GROUP BY problem ORDER BY records DESC",
+                    ("problem", "records"),
+                    kind="bars",
+                ),
+            ),
+        ),
+    ),
+    examples=(
+        Example(
+            "Redis problems by class and host (last 24 hours)",
+            "SELECT problem, host, count(*) AS records, max(time) AS last_seen\n"
+            'FROM {db}."redis"\nWHERE time > ago(24h) AND problem IS NOT NULL\n'
+            "GROUP BY problem, host\nORDER BY records DESC",
+            ("redis",),
+        ),
+        Example(
+            "Redis memory and clients per host (last value)",
+            "SELECT host, name, max_by(value, time) AS value\n"
+            'FROM {db}."redis_metrics"\nWHERE time > ago(1h)'
+            " AND name IN ('used_memory', 'connected_clients', 'up')\n"
+            "GROUP BY host, name\nORDER BY host, name",
+            ("redis_metrics",),
+        ),
+    ),
 )
-
-
-def _stamp(now: datetime) -> str:
-    """serverLogRaw's time: ``DD Mon YYYY HH:MM:SS.mmm`` (the demo's clock is UTC)."""
-    return now.strftime("%d %b %Y %H:%M:%S.") + f"{now.microsecond // 1000:03d}"
-
-
-def demo_line(rng: random.Random, now: datetime, incident: bool) -> str:
-    """A Redis log line for the demo traffic: saves and clients, or, in an incident, failures."""
-    pid = 4100
-    stamp = _stamp(now)
-    if incident:
-        roll = rng.random()
-        if roll < 0.4:
-            return f"{pid}:M {stamp} # Background saving error"
-        if roll < 0.7:
-            return f"{pid}:S {stamp} # Error condition on socket for SYNC: Connection refused"
-        child = rng.randint(5000, 9999)
-        return (f"{child}:C {stamp} # Failed opening the temp RDB file temp-{child}.rdb"
-                " (in server root dir /var/lib/redis) for saving: No space left on device")
-    roll = rng.random()
-    if roll < 0.4:
-        return f"{pid}:M {stamp} * Background saving started by pid {rng.randint(5000, 9999)}"
-    if roll < 0.7:
-        return f"{pid}:M {stamp} * Background saving terminated with success"
-    return f"{pid}:M {stamp} - Accepted 10.1.0.{rng.randint(1, 254)}:{rng.randint(32768, 60999)}"

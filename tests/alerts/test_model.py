@@ -72,7 +72,7 @@ def test_overrides_tune_and_disable() -> None:
 @pytest.mark.parametrize(
     ("alerts", "message"),
     [
-        ({"rules": {"redis": {}}}, "alerts.rules.redis: unknown service 'redis'"),
+        ({"rules": {"memcached": {}}}, "alerts.rules.memcached: unknown service 'memcached'"),
         ({"rules": {"mysql": {}}}, "alerts.rules.mysql: service mysql is not configured"),
         ({"rules": {"nginx": {"error_ration": {}}}}, "alerts.rules.nginx.error_ration: unknown rule"),
         (

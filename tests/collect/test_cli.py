@@ -86,9 +86,9 @@ def test_configure_keeps_what_it_does_not_ask(tmp_path: Path) -> None:
 
 
 def test_unknown_service_is_a_clear_error(tmp_path: Path) -> None:
-    result = _invoke("configure", "--yes", "--service", "redis")
+    result = _invoke("configure", "--yes", "--service", "memcached")
     assert result.exit_code == 1
-    assert "unknown service" in result.output and "redis" in result.output
+    assert "unknown service" in result.output and "memcached" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "dendro.yaml").exists()
 

@@ -67,7 +67,9 @@ def test_every_line_parser_is_covered() -> None:
 
 
 #: (parser, line) pairs that are log structure, not data: the parser emits no event for them
-STRUCTURE = {("mysql_slow", "# Time: 2026-11-26T12:00:00.123456Z")}
+STRUCTURE = {("mysql_slow", "# Time: 2026-11-26T12:00:00.123456Z"),
+             # the blank line after Redis's logo (blank or spaces only)
+             ("redis", ""), ("redis", "   ")}
 
 
 def test_hostile_lines_never_raise_never_vanish() -> None:

@@ -19,50 +19,12 @@ import pytest
 from vrl_python import VRLRuntime
 
 from dendro.alerts.defaults import service_rules
-from dendro.services import redis
-from dendro.services.base import Parser, Sample
-from dendro.services.runner import compile_error, decode_line, run, run_events
-from dendro.store.schema import table_for, to_row
+from dendro.services import catalog, redis
+from dendro.services.runner import decode_line, run, run_events
 from dendro.vector import render
 from tests.support import shared_samples
 
 SERVICE = redis.SERVICE
-CASES = [
-    pytest.param(parser, sample, id=f"{parser.id}:{index}:{sample.note}")
-    for parser in SERVICE.parsers
-    for index, sample in enumerate(parser.samples)
-]
-
-
-@pytest.mark.parametrize("parser", SERVICE.parsers, ids=lambda p: p.id)
-def test_every_program_compiles(parser: Parser) -> None:
-    assert compile_error(parser.vrl) is None
-
-
-@pytest.mark.parametrize(("parser", "sample"), CASES)
-def test_sample(parser: Parser, sample: Sample) -> None:
-    events = run_events(parser, sample.input_event())
-    if sample.no_event:
-        assert events == []
-        return
-    assert len(events) == 1
-    event = events[0]
-    if sample.expects_parse_error:
-        assert event["type"] == "parse_error"
-        assert event["message"] == sample.input_event().get("message", "")
-        assert event["source"] == parser.id
-    else:
-        assert event == sample.expected
-
-
-@pytest.mark.parametrize(("parser", "sample"), [c for c in CASES if c.values[1].expected is not None])
-def test_sample_events_fit_their_table(parser: Parser, sample: Sample) -> None:
-    tables = {t.name: t for t in SERVICE.tables}
-    event = run(parser, sample.input_event())
-    row = to_row(table_for(tables, event), event)
-    assert set(event) - {"type", "timestamp"} <= set(row)
-
-
 def test_parsers_sources_tables_and_settings_agree() -> None:
     names = {t.name for t in SERVICE.tables}
     assert names == {"redis", "redis_metrics"}
@@ -266,3 +228,28 @@ def test_demo_lines_parse_and_incidents_are_problems() -> None:
     assert not any(e.get("problem") for e in calm)
     problems = {e.get("problem") for e in stormy}
     assert {"rdb_save_failed", "replication_error"} <= problems
+
+
+def test_redis_is_registered() -> None:
+    """In BUILTIN, so tests/catalog runs its samples and shows it everywhere (test_everywhere.py)."""
+    assert catalog()["redis"] is SERVICE
+    assert SERVICE.role == "database" and {f.source for f in SERVICE.demo} == {s.id for s in SERVICE.sources}
+
+
+def test_demo_info_is_the_charted_fields_and_counters_grow() -> None:
+    parser = SERVICE.parser("redis_metrics")
+    rng = random.Random(3)
+    start = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    first = [e for m in redis.demo_info(rng, start, False, "cache-7") for e in run_events(parser, m)]
+    later = [e for m in redis.demo_info(rng, start + timedelta(seconds=10), True, "cache-7")
+             for e in run_events(parser, m)]
+    assert {e["name"] for e in first} == set(redis.METRICS.names)
+    assert all(e["type"] == "redis_metrics" and e["host"] == "cache-7" for e in first + later)
+    before = {e["name"]: e["value"] for e in first}
+    after = {e["name"]: e["value"] for e in later}
+    for gauge in redis.METRICS.gauges:
+        if gauge.counter:
+            assert after[gauge.name] >= before[gauge.name], gauge.name
+    assert after["total_commands_processed"] > before["total_commands_processed"]
+    assert (before["rdb_last_bgsave_status"], after["rdb_last_bgsave_status"]) == (1.0, 0.0)
+    assert [e.get("db") for e in first if e["name"] == "keys"] == ["db0"]
