@@ -16,8 +16,6 @@ from dendro.services.base import Red
 from dendro.services.internal import AGENT
 from dendro.store.sql import literal, quote, table_ref
 
-HOST_TABLE = "host"  # the host service's metrics table (Vector's host_metrics, one row per sample)
-
 
 def count_where(database: str, table: str, where: str, start: datetime, end: datetime) -> str:
     """Events matching an alert event's condition per host, in [start, end)."""
@@ -49,12 +47,16 @@ def red_between(database: str, red: Red, start: datetime, end: datetime) -> str:
     )
 
 
-def host_latest(database: str, names: Sequence[str], start: datetime, end: datetime) -> str:
+# ``table`` of the host_* queries: the metrics table of a host_metrics service (Vector's
+# host_metrics, one row per sample)
+
+
+def host_latest(database: str, table: str, names: Sequence[str], start: datetime, end: datetime) -> str:
     """The newest value in [start, end) of these host metrics, per host and filesystem."""
     wanted = ", ".join(literal(n) for n in names)
     return (
         "SELECT host, mountpoint, name, max_by(value, time) AS v"
-        f" FROM {table_ref(database, HOST_TABLE)} WHERE {time_range(start, end)} AND name IN ({wanted})"
+        f" FROM {table_ref(database, table)} WHERE {time_range(start, end)} AND name IN ({wanted})"
         " GROUP BY host, mountpoint, name ORDER BY host"
     )
 
@@ -67,24 +69,24 @@ def last_heartbeats(database: str, start: datetime, end: datetime) -> str:
     )
 
 
-def host_cpu(database: str, start: datetime, end: datetime, step: int) -> str:
+def host_cpu(database: str, table: str, start: datetime, end: datetime, step: int) -> str:
     """CPU seconds per bin, host and mode (summed over CPUs), as :func:`dendro.analysis.charts.cpu_busy`
     reads them."""
     return (
         "SELECT t, host, mode, sum(mx) AS seconds FROM ("
         f"SELECT bin(time, {step}s) AS t, host, cpu, mode, max(value) AS mx"
-        f" FROM {table_ref(database, HOST_TABLE)} WHERE {time_range(start, end)}"
+        f" FROM {table_ref(database, table)} WHERE {time_range(start, end)}"
         " AND name = 'cpu_seconds_total' GROUP BY 1, 2, 3, 4"
         ") GROUP BY 1, 2, 3 ORDER BY 1"
     )
 
 
-def host_disk(database: str, start: datetime, end: datetime, step: int) -> str:
+def host_disk(database: str, table: str, start: datetime, end: datetime, step: int) -> str:
     """Used and total bytes per bin, host and filesystem, as :func:`dendro.analysis.charts.disk_usage`
     reads them."""
     return (
         f"SELECT bin(time, {step}s) AS t, host, mountpoint, name, max(value) AS v"
-        f" FROM {table_ref(database, HOST_TABLE)} WHERE {time_range(start, end)}"
+        f" FROM {table_ref(database, table)} WHERE {time_range(start, end)}"
         " AND name IN ('filesystem_used_bytes', 'filesystem_total_bytes') AND mountpoint IS NOT NULL"
         " GROUP BY 1, 2, 3, 4 ORDER BY 1"
     )

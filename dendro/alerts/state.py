@@ -42,7 +42,6 @@ from typing import Any
 
 from dendro.alerts import evaluation_sql
 from dendro.alerts.durations import parse_duration
-from dendro.alerts.evaluation_sql import HOST_TABLE
 from dendro.alerts.kinds import Rule
 from dendro.alerts.prometheus import INTERVAL
 from dendro.analysis import charts, overview, queries, stats
@@ -137,6 +136,13 @@ def zscore(value: float, history: list[float]) -> float | None:
 def _red(rule: Rule) -> Red | None:
     service = catalog().get(rule.service)
     return next((r for r in service.red if r.is_http), None) if service else None
+
+
+def _host_table(rule: Rule) -> str:
+    """The metrics table of the rule's service, a ``host_metrics`` one (its host alert kinds)."""
+    service = catalog().get(rule.service)
+    tables = [m.table for m in service.metrics] if service and service.role == "host_metrics" else []
+    return tables[0] if tables else rule.service
 
 
 def _columns(service: str, table: str) -> set[str]:
@@ -340,10 +346,12 @@ class LocalEvaluator:
         return _judge(rule, silent, "agent heartbeats")
 
     def _latest(self, rule: Rule, at: datetime, used: str, total: str) -> RuleState:
-        if HOST_TABLE not in self.tables:
-            return self._missing(rule, HOST_TABLE)
+        table = _host_table(rule)
+        if table not in self.tables:
+            return self._missing(rule, table)
         start, end = self._window(at, CURRENT_WINDOW * 2)
-        rows = self.store.query(evaluation_sql.host_latest(self.database, (used, total), start, end)).dicts()
+        query = evaluation_sql.host_latest(self.database, table, (used, total), start, end)
+        rows = self.store.query(query).dicts()
         latest: dict[str, dict[str, float]] = {}
         for row in rows:
             key = str(row["host"]) + (f":{row['mountpoint']}" if row["mountpoint"] else "")
@@ -360,10 +368,12 @@ class LocalEvaluator:
         return self._latest(rule, at, "filesystem_used_bytes", "filesystem_total_bytes")
 
     def _cpu(self, rule: Rule, at: datetime) -> RuleState:
-        if HOST_TABLE not in self.tables:
-            return self._missing(rule, HOST_TABLE)
+        table = _host_table(rule)
+        if table not in self.tables:
+            return self._missing(rule, table)
         rng = Range(at - timedelta(minutes=15), at, 300, "custom")
-        rows = self.store.query(evaluation_sql.host_cpu(self.database, rng.start, rng.end, rng.step)).dicts()
+        query = evaluation_sql.host_cpu(self.database, table, rng.start, rng.end, rng.step)
+        rows = self.store.query(query).dicts()
         values = []
         for series in charts.cpu_busy(rows, rng):
             known = [v for v in series["values"] if v is not None]
@@ -372,8 +382,8 @@ class LocalEvaluator:
         return _judge(rule, values, "CPU samples")
 
     def _disk_forecast(self, rule: Rule, at: datetime) -> RuleState:
-        if HOST_TABLE not in self.tables:
-            return self._missing(rule, HOST_TABLE)
+        if _host_table(rule) not in self.tables:
+            return self._missing(rule, _host_table(rule))
         window = rule.window_s or 21_600
         rng = Range(at - timedelta(seconds=window), at, DISK_STEP, "custom")
         rows = self._disk_rows(rule, rng)
@@ -403,12 +413,12 @@ class LocalEvaluator:
         the earliest window, and each earlier window takes its whole bins (a bin still filling at
         that minute would hold later samples)."""
         if rng.end == self.now:
-            sql = evaluation_sql.host_disk(self.database, rng.start, rng.end, rng.step)
+            sql = evaluation_sql.host_disk(self.database, _host_table(rule), rng.start, rng.end, rng.step)
             return self.store.query(sql).dicts()
         key = (rule.name, self.now)
         if key not in self._history:
             start = self.now - timedelta(seconds=(rule.window_s or 21_600) + rule.for_s)
-            sql = evaluation_sql.host_disk(self.database, start, self.now, rng.step)
+            sql = evaluation_sql.host_disk(self.database, _host_table(rule), start, self.now, rng.step)
             self._history[key] = self.store.query(sql).dicts()
         first, end, only = rng.start.timestamp(), rng.end.timestamp(), self._only
         return [r for r in self._history[key] if first <= epoch(r["t"]) and epoch(r["t"]) + rng.step <= end
