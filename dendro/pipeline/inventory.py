@@ -328,18 +328,12 @@ class Discovery:
         )
 
     def _workgroup(self) -> None:
-        from botocore.exceptions import ClientError
-
-        from dendro.pipeline.errors import explain
-        from dendro.pipeline.plan.athena import is_missing
+        from dendro.pipeline.plan.athena import get_work_group
 
         name = self.names.workgroup
-        try:
-            found = self.clients.call("athena", "get_work_group", WorkGroup=name)
-        except ClientError as error:
-            if is_missing(error):
-                return
-            raise explain(error, "athena", "get_work_group") from None
+        found = get_work_group(self.clients, name)
+        if found is None:
+            return
         arn = self.names.workgroup_arn
         tags = self.reader.read("athena", "list_tags_for_resource", ResourceARN=arn)
         region = self.names.region

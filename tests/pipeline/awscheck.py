@@ -71,7 +71,24 @@ def remains(pipeline: str) -> list[str]:
         f"alarm:{a['AlarmName']}"
         for a in client("cloudwatch").describe_alarms(AlarmNamePrefix=pipeline)["MetricAlarms"]
     ]
-    return sorted(left)
+    return sorted(left + athena_remains(pipeline))
+
+
+def athena_remains(pipeline: str) -> list[str]:
+    """The athena store's resources named after ``pipeline``: Glue databases, workgroups, rules."""
+    glue_name = pipeline.replace("-", "_")
+    left = [
+        f"glue:{d['Name']}"
+        for d in client("glue").get_databases()["DatabaseList"]
+        if d["Name"].startswith(glue_name)
+    ]
+    left += [
+        f"athena:{w['Name']}"
+        for w in client("athena").list_work_groups()["WorkGroups"]
+        if w["Name"].startswith(pipeline)
+    ]
+    left += [f"events:{r['Name']}" for r in client("events").list_rules(NamePrefix=pipeline)["Rules"]]
+    return left
 
 
 def make_lookalikes(pipeline: str) -> list[str]:

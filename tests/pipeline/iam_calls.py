@@ -27,7 +27,13 @@ Reference (SAR) and each service's API reference:
 - a DescribeAlarms by name prefix is authorised on ``alarm:*`` (what AWS names in its refusals,
   e.g. github.com/aws-samples/amazon-cloudwatch-auto-alarms issue 1);
 - sts:GetCallerIdentity needs no permission
-  (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+  (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html);
+- Glue authorises each call on the catalog, the database and the table it names; DeleteDatabase
+  also on every table and user-defined function of the database, GetTables on every table
+  (https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html);
+- Athena's workgroup calls on the workgroup, EventBridge's rule calls on the rule (SAR);
+- a function created or updated with Layers is also authorised as lambda:GetLayerVersion on
+  each layer version (https://docs.aws.amazon.com/lambda/latest/dg/permissions-layer.html).
 
 An operation this module does not know fails the test: every call must be accounted for.
 """
@@ -126,6 +132,7 @@ _S3_ACTIONS = {
     "ListObjectVersions": "ListBucketVersions",
 }
 _S3_SAME = {"CreateBucket", "DeleteBucket", "GetBucketTagging", "PutBucketTagging"}
+_S3_OBJECT = {"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject"}
 
 #: the tagging action a create call with tags is also authorised as
 _TAG_ON_CREATE = {
@@ -139,6 +146,9 @@ _TAG_ON_CREATE = {
     ("cloudwatch", "PutMetricAlarm"): "cloudwatch:TagResource",
     ("timestream-write", "CreateDatabase"): "timestream:TagResource",
     ("timestream-write", "CreateTable"): "timestream:TagResource",
+    ("glue", "CreateDatabase"): "glue:TagResource",
+    ("athena", "CreateWorkGroup"): "athena:TagResource",
+    ("events", "PutRule"): "events:TagResource",
 }
 
 
@@ -181,6 +191,10 @@ def _s3(names: Names, call: Call, recorder: Recorder) -> list[Request]:
         return requests
     if call.operation in _S3_SAME:
         return [Request(f"s3:{call.operation}", bucket)]
+    if call.operation in _S3_OBJECT:
+        return [Request(_S3_OBJECT[call.operation], f"{bucket}/{call.params['Key']}")]
+    if call.operation == "ListObjectsV2":
+        return [Request("s3:ListBucket", bucket, {"s3:prefix": call.params.get("Prefix", "")})]
     return [Request(f"s3:{_S3_ACTIONS[call.operation]}", bucket)]
 
 
@@ -205,6 +219,7 @@ def _lambda(names: Names, call: Call, recorder: Recorder) -> list[Request]:
         requests.append(Request("lambda:ListTags", function))
     if call.params.get("Role"):
         requests.append(_pass(call.params["Role"], "lambda.amazonaws.com"))
+    requests += [Request("lambda:GetLayerVersion", layer) for layer in call.params.get("Layers") or []]
     return requests
 
 
@@ -264,7 +279,42 @@ def _timestream(names: Names, call: Call, recorder: Recorder) -> list[Request]:
     return requests
 
 
+def _glue(names: Names, call: Call, recorder: Recorder) -> list[Request]:
+    p, base = call.params, f"arn:aws:glue:{names.region}:{names.account}"
+    if call.operation in ("GetTags", "TagResource"):
+        return [Request(f"glue:{call.operation}", p["ResourceArn"])]
+    database = p.get("DatabaseName") or p.get("Name") or p["DatabaseInput"]["Name"]
+    resources = [f"{base}:catalog", f"{base}:database/{database}"]
+    table = (p.get("TableInput") or {}).get("Name") or (p.get("Name") if "DatabaseName" in p else None)
+    if table:
+        resources.append(f"{base}:table/{database}/{table}")
+    if call.operation in ("DeleteDatabase", "GetTables"):
+        resources.append(f"{base}:table/{database}/*")
+    if call.operation == "DeleteDatabase":
+        resources.append(f"{base}:userDefinedFunction/{database}/*")
+    return [Request(f"glue:{call.operation}", arn) for arn in resources]
+
+
+def _athena(names: Names, call: Call, recorder: Recorder) -> list[Request]:
+    p = call.params
+    group = p.get("ResourceARN") or (
+        f"arn:aws:athena:{names.region}:{names.account}:workgroup/{p.get('WorkGroup') or p['Name']}"
+    )
+    return [Request(f"athena:{call.operation}", group)]
+
+
+def _events(names: Names, call: Call, recorder: Recorder) -> list[Request]:
+    p = call.params
+    rule = p.get("ResourceARN") or (
+        f"arn:aws:events:{names.region}:{names.account}:rule/{p.get('Rule') or p['Name']}"
+    )
+    return [Request(f"events:{call.operation}", rule)]
+
+
 _RESOLVERS: dict[str, Resolver] = {
+    "glue": _glue,
+    "athena": _athena,
+    "events": _events,
     "iam": _iam,
     "s3": _s3,
     "firehose": _firehose,

@@ -182,3 +182,70 @@ def test_parliament_on_the_trust_policies_asks_only_for_a_resource(name: str) ->
     assert _findings(TRUST_POLICIES[name]) == {
         ("MALFORMED", json.dumps("Statement contains neither Resource nor NotResource"))
     }
+
+
+# --- the athena store (aws.store: athena) -----------------------------------------------------
+
+LAYER = "arn:aws:lambda:us-east-1:336392948345:layer:AWSSDKPandas-Python312:29"
+ATHENA_POLICIES: dict[str, dict[str, Any]] = {
+    "deployer": policies.deployer(NAMES, scenarios.ALARMS, "athena", LAYER),
+    "boundary": policies.boundary(NAMES, "athena"),
+    "loader role": policies.loader_role(NAMES, ["agent", "nginx_access"], "athena"),
+}
+SAR_ATHENA = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html"
+
+
+@pytest.mark.parametrize("name", sorted(ATHENA_POLICIES))
+def test_cloudsplaining_finds_nothing_unrestricted_in_the_athena_policies(name: str) -> None:
+    document = PolicyDocument(ATHENA_POLICIES[name])
+    assert document.all_allowed_unrestricted_actions == []
+    assert document.allows_privilege_escalation == []
+    assert document.allows_data_exfiltration_actions == []
+    assert document.permissions_management_without_constraints == []
+    assert document.credentials_exposure == []
+
+
+def test_the_athena_deployers_strict_scan_adds_only_reading_the_agents_objects() -> None:
+    """Strict, the athena deployer has the Timestream deployer's escalation paths (each closed, above)
+    and one exfiltration finding: s3:GetObject on tables/agent/* (teardown's "agents still sending")."""
+    document = PolicyDocument(
+        ATHENA_POLICIES["deployer"], flag_conditional_statements=True, flag_resource_arn_statements=True
+    )
+    assert {p["type"] for p in document.allows_privilege_escalation} == set(STRICT_PRIVILEGE_ESCALATIONS)
+    assert document.allows_data_exfiltration_actions == ["s3:GetObject"]
+    data = Request("s3:GetObject", f"{NAMES.bucket_arn}/tables/nginx_access/date=2026-01-01/x.parquet")
+    assert decide(ATHENA_POLICIES["deployer"], data)[0] != "allow"
+
+
+@pytest.mark.parametrize("name", ["boundary", "loader role"])
+def test_the_athena_loaders_strict_exfiltration_finding_is_reading_raw_and_its_own_tables(name: str) -> None:
+    document = PolicyDocument(
+        ATHENA_POLICIES[name], flag_conditional_statements=True, flag_resource_arn_statements=True
+    )
+    assert document.allows_data_exfiltration_actions == ["s3:GetObject"]
+    rejected = Request("s3:GetObject", f"{NAMES.bucket_arn}/rejected/x")
+    assert decide(ATHENA_POLICIES[name], rejected)[0] != "allow"
+
+
+def test_parliament_on_the_athena_deployer_policy() -> None:
+    """As on the Timestream deployer: the UpdateAssumeRolePolicy condition key its data predates,
+    and a RESOURCE_MISMATCH for athena:TagResource and ListTagsForResource, whose SAR entries star
+    capacity-reservation, datacatalog and workgroup (SAR_ATHENA): a request tags one workgroup."""
+    mismatch = [
+        {"action": f"athena:{action}", "required_format": f"arn:*:athena:*:*:{kind}/*"}
+        for action in ("ListTagsForResource", "TagResource")
+        for kind in ("capacity-reservation", "datacatalog")
+    ]
+    unknown = {f for f in PARLIAMENT_ON_THE_DEPLOYER if f[0] == "UNKNOWN_CONDITION_FOR_ACTION"}
+    assert _findings(ATHENA_POLICIES["deployer"]) == unknown | {
+        ("RESOURCE_MISMATCH", json.dumps(mismatch, sort_keys=True))
+    }
+    sar = json.loads(Path(sentry.BUNDLED_DATASTORE_FILE_PATH).read_text(encoding="utf-8"))
+    assert {"capacity-reservation", "datacatalog", "workgroup"} <= set(
+        sar["athena"]["privileges"]["TagResource"]["resource_types"]
+    )
+
+
+@pytest.mark.parametrize("name", ["boundary", "loader role"])
+def test_parliament_finds_nothing_in_the_athena_role_and_boundary(name: str) -> None:
+    assert _findings(ATHENA_POLICIES[name]) == set()

@@ -60,17 +60,23 @@ def workgroup(ctx: Context, wg: Workgroup) -> list[Instruction]:
 
 
 def _get(ctx: Context, name: str) -> dict[str, Any] | None:
-    """The workgroup, or None: Athena answers a missing one with InvalidRequestException."""
+    return get_work_group(ctx.clients, name)
+
+
+def get_work_group(clients: Any, name: str) -> dict[str, Any] | None:
+    """The workgroup, or None: AWS answers a missing one with InvalidRequestException (moto 5.2
+    with ``{"WorkGroup": null}``)."""
     from botocore.exceptions import ClientError
 
     from dendro.pipeline.errors import explain
 
     try:
-        return ctx.clients.call(SERVICE, "get_work_group", WorkGroup=name)
+        found = clients.call(SERVICE, "get_work_group", WorkGroup=name)
     except ClientError as error:
         if is_missing(error):
             return None
         raise explain(error, SERVICE, "get_work_group") from None
+    return found if found.get("WorkGroup") else None
 
 
 def is_missing(error: Any) -> bool:
