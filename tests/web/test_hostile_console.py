@@ -16,8 +16,11 @@ console's side of items 10 to 12.
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +28,7 @@ from flask.testing import FlaskClient
 
 from dendro.config import from_dict
 from dendro.web.app import ConsoleServer, create_app
+from tests.support import require_binary
 from tests.web.conftest import Known, csrf
 
 EVIL = "rebound.evil.example"
@@ -133,19 +137,24 @@ def test_forms_keep_their_csrf_token(known: Known) -> None:
     assert client.post("/query", data={"sql": "SELECT 1", "csrf_token": csrf(client)}).status_code == 303
 
 
+def docs_curl_line() -> str:
+    """The curl command docs/console.md gives for scripts (its continuation lines joined)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "console.md").read_text(encoding="utf-8")
+    block = text.split("```sh\n  curl", 1)[1].split("```", 1)[0]
+    return "curl" + " ".join(line.strip().rstrip("\\") for line in block.splitlines())
+
+
 def test_the_curl_line_of_the_docs_works(known: Known) -> None:
-    """docs/console.md: curl -H "Authorization: Bearer $DENDRO_CONSOLE_TOKEN" -H 'Content-Type:
-    application/json' -d '{"sql": "SELECT 1 AS one"}' http://127.0.0.1:3000/api/query"""
+    curl = require_binary("curl", "curl")
     app = create_app(known.config, known.store, token="s3cret", log_dir=known.data_dir, bind="127.0.0.1")
     server = ConsoleServer(app, "127.0.0.1", 0)
     server.start()
     try:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{server.port}/api/query", data=b'{"sql": "SELECT 1 AS one"}', method="POST",
-            headers={"Authorization": "Bearer s3cret", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=5) as answer:
-            assert json.loads(answer.read())["rows"] == [[1]]
+        line = docs_curl_line().replace("http://127.0.0.1:3000/", f"http://127.0.0.1:{server.port}/")
+        args = shlex.split(line.replace("$DENDRO_CONSOLE_TOKEN", "s3cret"))
+        done = subprocess.run([curl, *args[1:]], capture_output=True, text=True, timeout=30, check=True)
+        answer = json.loads(done.stdout)
+        assert answer["columns"][0]["name"] == "host", answer
     finally:
         server.stop()
 
