@@ -19,6 +19,7 @@ opened read-only; a newer version is refused.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -75,6 +76,8 @@ def limit(con: duckdb.DuckDBPyConnection, root: Path, memory_limit: str | None, 
     con.execute("SET TimeZone = 'UTC'")
     if memory_limit:
         con.execute(f"SET memory_limit = {literal(memory_limit)}")
+    with contextlib.suppress(OSError):  # DuckDB makes the last directory only
+        temp.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET temp_directory = {literal(str(temp))}")
     con.execute("SET parquet_metadata_cache = true")
     tables = (root / TABLES).resolve()

@@ -16,6 +16,7 @@ the new one. The store is closed while this runs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -50,8 +51,9 @@ def worth_compacting(free: int, total: int) -> bool:
     return free >= MIN_FREE_BYTES and free * 2 >= total
 
 
-def compact(path: Path) -> tuple[int, int]:
-    """Rewrite the (closed) DuckDB file at ``path`` without its free blocks; (size before, after)."""
+def compact(path: Path, step: Callable[[str], None] = lambda step: None) -> tuple[int, int]:
+    """Rewrite the (closed) DuckDB file at ``path`` without its free blocks; (size before, after).
+    ``step`` is called after each step (the crash tests' seam)."""
     before = path.stat().st_size
     remove_leftover(path)
     copy = copy_path(path)
@@ -67,6 +69,8 @@ def compact(path: Path) -> tuple[int, int]:
         con.close()
     with open(copy, "rb+") as handle:
         os.fsync(handle.fileno())
+    step("compact-written")
     os.replace(copy, path)
     fsync_dir(path.parent)
+    step("compact-renamed")
     return before, path.stat().st_size

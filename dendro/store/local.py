@@ -205,6 +205,7 @@ class LocalStore:
         self._maintenance_lock = threading.Lock()
         self._layout: dict[str, list[str]] = {}
         self._cold: set[str] = set()
+        self._verified: dict[str, float] = {}  # object → when last read whole and found sound
         self._temp = self.root / "tmp" / (f"read-{os.getpid()}" if read_only else "store")
         disk = self.root if self.root.is_dir() else self.path.parent
         self._disk = DiskGuard(disk, self.settings.disk_reserve)
@@ -243,6 +244,7 @@ class LocalStore:
         """Finish what a crash interrupted, rebuild every view, learn the file's columns."""
         tier = self._tier()
         recovery.recover(tier)
+        recovery.check_objects(tier)
         cur = self._con.cursor()
         try:
             cur.execute("BEGIN")
@@ -422,6 +424,8 @@ class LocalStore:
             recovery.check_objects(tier)
             for table in tier.hot_tables():
                 self._maintain_table(tier, table, moment, report)
+            with contextlib.suppress(duckdb.Error, OSError):
+                recovery.scrub(tier, self._verified, time.time())
             self._cold = {e.table for e in cold.entries(self._con.cursor(), quote(self.database))}
         return report
 
@@ -441,8 +445,7 @@ class LocalStore:
                 return
             with contextlib.suppress(duckdb.Error, OSError):
                 recovery.recover(tier)
-                for path, why in recovery.damaged(tier, [table]):
-                    recovery.quarantine(tier, path, why)
+                recovery.quarantine_all(tier, dict(recovery.damaged(tier, [table])))
 
     def compact_if_sparse(self) -> tuple[int, int] | None:
         """Rewrite the DuckDB file without its free blocks when more than half of it is free
@@ -457,7 +460,7 @@ class LocalStore:
             self._con.execute("CHECKPOINT")
             self._con.close()
             try:
-                sizes = hotfile.compact(self.path)
+                sizes = hotfile.compact(self.path, self.step)
             finally:
                 self._con = self._connect()
         log.info("compacted %s: %d bytes to %d", self.path, *sizes)
@@ -552,7 +555,7 @@ class LocalStore:
     def _skip_damaged(self, error: duckdb.Error, sql: str) -> bool:
         """After a query failed on a Parquet object: True when the query should run again
         (a damaged object was quarantined, or a file it read had just been dropped)."""
-        if self.read_only or not faults.about_objects(error):
+        if self.read_only or diskspace.is_invalidated(error) or not faults.about_objects(error):
             return False
         named = faults.object_path(error, self.root)
         tier = self._tier()
@@ -564,10 +567,7 @@ class LocalStore:
             if named is not None:
                 return recovery.quarantine(tier, named, _first_line(error))
             suspects = [t for t in self._cold if t in sql]
-            found = recovery.damaged(tier, suspects)
-            for path, why in found:
-                recovery.quarantine(tier, path, why)
-            return bool(found)
+            return bool(recovery.quarantine_all(tier, dict(recovery.damaged(tier, suspects))))
         finally:
             self._cold = {e.table for e in cold.entries(self._con.cursor(), quote(self.database))}
             self._maintenance_lock.release()

@@ -85,7 +85,8 @@ def _write_day(cur: duckdb.DuckDBPyConnection, tier: Tier, table: str, columns: 
     tmp.parent.mkdir(parents=True, exist_ok=True)
     schema = layout.arrow_schema(layout.table_of(table, list(columns)))
     names = ", ".join(quote(name) for name, _ in columns)
-    relation = cur.sql(f"SELECT {names} FROM {tier.hot(table)} WHERE time >= ? AND time < ?", params=list(bounds))
+    select = f"SELECT {names} FROM {tier.hot(table)} WHERE time >= ? AND time < ?"
+    relation = cur.sql(select, params=list(bounds))
     reader = relation.to_arrow_reader(layout.ROW_GROUP_ROWS)
     try:
         rows, low, high = _stream(reader, tmp, schema)

@@ -31,13 +31,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dendro.services.base import Column, Table
+from dendro.services.base import Column, ColumnType, Table
 
 #: bumped when a change to this layout needs readers to change
 LAYOUT_VERSION = "1"
@@ -114,7 +114,7 @@ def arrow_schema(table: Table) -> pa.Schema:
 def table_of(name: str, columns: list[tuple[str, str]]) -> Table:
     """A catalog-shaped table from (name, type) pairs (``time`` included or not), e.g. a store's
     own columns when they differ from today's catalog."""
-    return Table(name=name, columns=tuple(Column(n, t) for n, t in columns if n != TIME))
+    return Table(name=name, columns=tuple(Column(n, cast(ColumnType, t)) for n, t in columns if n != TIME))
 
 
 def sorted_by_time(data: pa.Table) -> pa.Table:

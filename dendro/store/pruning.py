@@ -31,28 +31,29 @@ from dendro.store import cold
 TIME = "time"
 
 
-def _is_time(node: exp.Expression, names: set[str], single: bool) -> bool:
+def _is_time(node: exp.Expr, names: set[str], single: bool) -> bool:
     if not isinstance(node, exp.Column) or node.name.lower() != TIME or node.args.get("db"):
         return False
     return node.table.lower() in names if node.table else single
 
 
-def _constant(node: exp.Expression) -> bool:
+def _constant(node: exp.Expr) -> bool:
     if isinstance(node, exp.Literal) and node.is_string:
         return False
     return node.find(exp.Column, exp.Select, exp.Subquery, exp.Placeholder) is None
 
 
-def _conjuncts(where: exp.Expression) -> list[exp.Expression]:
+def _conjuncts(where: exp.Expr) -> list[exp.Expr]:
     node = where.unnest()
     if isinstance(node, exp.And):
         return [*_conjuncts(node.left), *_conjuncts(node.right)]
     return [node]
 
 
-def _bounds(where: exp.Where, names: set[str], single: bool) -> tuple[exp.Expression | None, ...]:
+def _bounds(where: exp.Where, names: set[str], single: bool) -> tuple[exp.Expr | None, ...]:
     """(lower, upper) bound of ``time`` given by the WHERE's conjuncts, each None if none."""
-    since = until = None
+    since: exp.Expr | None = None
+    until: exp.Expr | None = None
     for node in _conjuncts(where.this):
         if isinstance(node, exp.Between) and _is_time(node.this, names, single):
             low, high = node.args["low"], node.args["high"]
@@ -73,7 +74,7 @@ def _bounds(where: exp.Where, names: set[str], single: bool) -> tuple[exp.Expres
     return since, until
 
 
-def _day(bound: exp.Expression | None, default: str) -> exp.Expression:
+def _day(bound: exp.Expr | None, default: str) -> exp.Expression:
     if bound is None:
         return exp.cast(exp.Literal.string(default), exp.DataType.Type.DATE)
     timestamp = exp.cast(exp.paren(bound.copy(), copy=False), exp.DataType.Type.TIMESTAMP)
@@ -97,8 +98,8 @@ def _ours(node: exp.Expression, database: str, tables: Collection[str], ctes: se
     return node.name in tables and (bool(node.db) or node.name not in ctes)
 
 
-def _bounded_call(node: exp.Table, database: str, since: exp.Expression | None,
-                  until: exp.Expression | None) -> exp.Table:
+def _bounded_call(node: exp.Table, database: str, since: exp.Expr | None,
+                  until: exp.Expr | None) -> exp.Table:
     call = exp.Anonymous(this=exp.to_identifier(node.name, quoted=True),
                          expressions=[_day(since, cold.FIRST_DAY.isoformat()),
                                       _day(until, cold.LAST_DAY.isoformat())])

@@ -133,18 +133,26 @@ def _move_out(tier: Tier, path: str) -> None:
 def quarantine(tier: Tier, path: str, reason: str) -> bool:
     """Take the live object ``path`` out of its table (see the module docstring); False if it
     was not live (already quarantined, dropped, or never the store's)."""
+    return bool(quarantine_all(tier, {path: reason}))
+
+
+def quarantine_all(tier: Tier, reasons: dict[str, str], missing: bool = False) -> list[cold.Entry]:
+    """Take these live objects out of their tables in one transaction (each view is rebuilt once,
+    after all are out: DuckDB opens a view's files when it creates it). ``missing``: the files are
+    gone, so they are only forgotten. Returns the objects taken out."""
     cur = tier.con.cursor()
     try:
         cur.execute("BEGIN")
-        found = [e for e in cold.entries(cur, tier.prefix) if e.path == path]
+        found = [e for e in cold.entries(cur, tier.prefix) if e.path in reasons]
         if not found:
             cur.execute("ROLLBACK")
-            return False
-        entry = found[0]
-        cold.remove(cur, tier.prefix, [path])
-        cur.execute(f"INSERT INTO {tier.prefix}.{cold.META}.quarantined VALUES (?, ?, ?, ?, ?, ?)",
-                    [path, entry.table, entry.day, entry.rows, reason, utc_now()])
-        tier.refresh(cur, entry.table)
+            return []
+        cold.remove(cur, tier.prefix, [e.path for e in found])
+        if not missing:
+            cur.executemany(f"INSERT INTO {tier.prefix}.{cold.META}.quarantined VALUES (?, ?, ?, ?, ?, ?)",
+                            [[e.path, e.table, e.day, e.rows, reasons[e.path], utc_now()] for e in found])
+        for table in sorted({e.table for e in found}):
+            tier.refresh(cur, table)
         cur.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(Exception):
@@ -152,11 +160,21 @@ def quarantine(tier: Tier, path: str, reason: str) -> bool:
         raise
     finally:
         cur.close()
-    _move_out(tier, path)
+    for entry in found:
+        _report(tier, entry, reasons[entry.path], missing)
+    return found
+
+
+def _report(tier: Tier, entry: cold.Entry, reason: str, missing: bool) -> None:
+    rows, day = entry.rows, entry.day.isoformat()
+    if missing:
+        log.error("%s is missing: its %d row(s) of %s on %s are lost (put the file back from a backup and"
+                  " restart dendro up to have them again)", entry.path, rows, entry.table, day)
+        return
+    _move_out(tier, entry.path)
     log.warning("%s is damaged (%s): its %d row(s) of %s on %s are skipped by every query; it was moved to"
-                " %s (restore it from a backup or delete it)", path, reason, entry.rows, entry.table,
-                entry.day.isoformat(), tier.root / cold.QUARANTINE / path)
-    return True
+                " %s (restore it from a backup or delete it)", entry.path, reason, rows, entry.table, day,
+                tier.root / cold.QUARANTINE / entry.path)
 
 
 def damaged(tier: Tier, tables: Iterable[str]) -> list[tuple[str, str]]:
@@ -174,25 +192,42 @@ def damaged(tier: Tier, tables: Iterable[str]) -> list[tuple[str, str]]:
 def check_objects(tier: Tier) -> None:
     """Every live object has its file and a readable footer: a missing one leaves the manifest
     (its rows are lost: logged as an error), an unreadable one is quarantined. Reading footers
-    is cheap; :func:`damaged` reads whole files."""
+    is cheap; :func:`damaged` and :func:`scrub` read whole files."""
+    missing: dict[str, str] = {}
+    broken: dict[str, str] = {}
     for entry in cold.entries(tier.con.cursor(), tier.prefix):
         target = tier.root / entry.path
         if not target.exists():
-            _forget(tier, entry)
-            continue
-        trouble = datacheck.footer_problem(target)
-        if trouble is not None:
-            quarantine(tier, entry.path, trouble)
+            missing[entry.path] = "missing"
+        elif (trouble := datacheck.footer_problem(target)) is not None:
+            broken[entry.path] = trouble
+    if missing:
+        quarantine_all(tier, missing, missing=True)
+    if broken:
+        quarantine_all(tier, broken)
 
 
-def _forget(tier: Tier, entry: cold.Entry) -> None:
-    cur = tier.con.cursor()
-    try:
-        cur.execute("BEGIN")
-        cold.remove(cur, tier.prefix, [entry.path])
-        tier.refresh(cur, entry.table)
-        cur.execute("COMMIT")
-    finally:
-        cur.close()
-    log.error("%s is missing: its %d row(s) of %s on %s are lost (restore the file from a backup and"
-              " restart to have them back)", entry.path, entry.rows, entry.table, entry.day.isoformat())
+#: bytes of objects one maintenance reads whole to find damage DuckDB would not notice
+SCRUB_BYTES = 256 * 1024 * 1024
+#: an object found sound is read again after this many seconds
+SCRUB_EVERY = 7 * 86400.0
+
+
+def scrub(tier: Tier, verified: dict[str, float], now: float, budget: int = SCRUB_BYTES) -> int:
+    """Read whole (every page against its CRC) the live objects least recently found sound, up to
+    ``budget`` bytes, quarantining the damaged ones; ``verified`` (path → when found sound) is
+    updated. DuckDB does not check page CRCs, so a flipped bit in a page can read as a wrong
+    value instead of an error: this is how ``dendro up`` finds such an object without a query
+    failing. Returns how many were quarantined."""
+    found = 0
+    entries = cold.entries(tier.con.cursor(), tier.prefix)
+    for entry in sorted(entries, key=lambda e: verified.get(e.path, 0.0)):
+        if budget <= 0 or now - verified.get(entry.path, 0.0) < SCRUB_EVERY:
+            break
+        budget -= entry.bytes
+        trouble = datacheck.problem(tier.root / entry.path)
+        if trouble is None:
+            verified[entry.path] = now
+        else:
+            found += len(quarantine_all(tier, {entry.path: trouble}))
+    return found

@@ -88,11 +88,16 @@ def register(app: typer.Typer) -> None:
         vector: Path | None = typer.Option(
             None, "--vector", help="Check this vector.yaml instead of a fresh render of dendro.yaml."
         ),
+        data: bool = typer.Option(False, "--data", help="Also read every Parquet object of the local store."),
     ) -> None:
         """Validate dendro.yaml, compile every VRL program and run every sample; exit 1 on a failure."""
         loaded = load_config(config)
         with user_errors():
             report = check_module.check(loaded, vector)
+            if data:
+                from dendro.runtime.data_check import with_data  # pyarrow only for --data
+
+                report = with_data(report, loaded)
         table = Table(title="dendro check", show_lines=False)
         table.add_column("check")
         table.add_column("name", overflow="fold")
