@@ -1,7 +1,8 @@
 """The console's JSON API (documented in docs/console.md); the pages' scripts use it too.
 
 Every answer is JSON; an error is ``{"error": message}`` with a 4xx/5xx status. Times are epoch
-seconds (UTC). POST needs the page's CSRF token in ``X-CSRF-Token``, or a bearer token.
+seconds (UTC). A POST with a JSON body needs no CSRF token (a script sends the console's bearer
+token where the console has one); a form's body needs the page's (see :mod:`dendro.web.auth`).
 """
 
 from __future__ import annotations
