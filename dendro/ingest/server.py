@@ -55,6 +55,7 @@ class IngestServer:
     @property
     def urls(self) -> list[str]:
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        shown = f"[{shown}]" if ":" in shown else shown  # an IPv6 address in a URL
         return [f"http://{shown}:{self.port}/ingest"]
 
     def start(self) -> None:
