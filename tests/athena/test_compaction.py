@@ -25,8 +25,10 @@ def _raw(minute: int) -> str:
 def _load_minutes(s3: Any, minutes: range) -> None:  # noqa: F811
     """One raw object a minute, 10 requests each (as Firehose's 60-second buffer delivers)."""
     for minute in minutes:
-        events = [access(second=s, host=f"web-{minute}", timestamp=f"2026-11-26T12:{minute:02d}:{s:02d}Z")
-                  for s in range(10)]
+        events = [
+            access(second=s, host=f"web-{minute}", timestamp=f"2026-11-26T12:{minute:02d}:{s:02d}Z")
+            for s in range(10)
+        ]
         s3.put_object(Bucket=BUCKET, Key=_raw(minute), Body=ndjson(events))
         loader(s3).handle(s3_event(BUCKET, _raw(minute)))
 
@@ -34,7 +36,9 @@ def _load_minutes(s3: Any, minutes: range) -> None:  # noqa: F811
 def _count(s3: Any, tmp_path: Path) -> int:  # noqa: F811
     root = tmp_path / f"copy{len(list(tmp_path.iterdir()))}"
     download(s3, root)
-    row = duck(root, "dendro", list(TABLES)).execute('SELECT count(*) FROM "dendro"."nginx_access"').fetchone()
+    row = (
+        duck(root, "dendro", list(TABLES)).execute('SELECT count(*) FROM "dendro"."nginx_access"').fetchone()
+    )
     return int(row[0]) if row else 0
 
 
@@ -74,7 +78,9 @@ def test_a_raw_object_loaded_again_after_the_merge_adds_nothing(s3: Any, tmp_pat
 
 
 def test_a_run_stopped_after_putting_the_merged_object_is_finished_by_the_next(
-    s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    s3: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     _load_minutes(s3, range(6))
 
@@ -101,8 +107,7 @@ def test_an_input_deleted_during_a_run_leaves_the_partition_for_the_next(s3: Any
             s3.delete_object(Bucket=BUCKET, Key=kw["Key"])
         return real(**kw)
 
-    s3_view = type("S3", (), {"get_object": staticmethod(vanished),
-                             "get_paginator": s3.get_paginator})()
+    s3_view = type("S3", (), {"get_object": staticmethod(vanished), "get_paginator": s3.get_paginator})()
     report = athena_compact.run(s3_view, BUCKET, ["nginx_access"], lambda: DAY)
     assert report.skipped and report.merged == {}
     assert len(keys(s3, PARTITION)) == 2
