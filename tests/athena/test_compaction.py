@@ -78,9 +78,9 @@ def test_a_raw_object_loaded_again_after_the_merge_adds_nothing(s3: Any, tmp_pat
 
 
 def test_a_run_stopped_after_putting_the_merged_object_is_finished_by_the_next(
-    s3: Any,
+    s3: Any,  # noqa: F811
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _load_minutes(s3, range(6))
 

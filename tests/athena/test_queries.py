@@ -207,7 +207,8 @@ def test_a_time_bound_becomes_a_date_bound_so_athena_reads_only_those_dates() ->
     sql = 'SELECT count(*) FROM "my-app"."nginx_access" WHERE time >= ago(1h) AND status >= 500'
     trino = athena_sql.prepare(sql, DATABASE, GLUE, ["nginx_access"]).sql
     assert (
-        "\"date\" >= CAST(CAST((CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP) - INTERVAL '1' HOUR) AS DATE) AS VARCHAR)"
+        "\"date\" >= CAST(CAST((CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)"
+        " - INTERVAL '1' HOUR) AS DATE) AS VARCHAR)"
         in trino
     )
     no_bound = athena_sql.prepare(

@@ -51,7 +51,10 @@ def test_a_query_runs_translated_in_the_workgroup_and_comes_back_typed(athena: A
         types,
     )
     store = AthenaStore("my-app", TABLES, athena=athena, sleep=lambda _s: None)
-    sql = 'SELECT host, count(*) AS n, approx_percentile(duration, 0.95) AS p95, max(time) AS last FROM "my-app"."nginx_access" WHERE time >= ago(1h) GROUP BY host'
+    sql = (
+        "SELECT host, count(*) AS n, approx_percentile(duration, 0.95) AS p95, max(time) AS last"
+        ' FROM "my-app"."nginx_access" WHERE time >= ago(1h) GROUP BY host'
+    )
     result = store.query(sql)
     assert [c.type for c in result.columns] == ["VARCHAR", "BIGINT", "DOUBLE", "TIMESTAMP"]
     assert result.rows == [
