@@ -77,6 +77,10 @@ def store_settings(config: Config, data_dir: DataDir) -> StoreSettings:
 
 def open_store(config: Config, data_dir: DataDir, *, read_only: bool = False) -> Store:
     """The store of ``config`` itself: the data dir's DuckDB file, or Timestream for backend aws."""
+    if config.backend == "aws" and config.aws.store == "athena":
+        from dendro.store.athena import AthenaStore  # boto3 only for the aws backend
+
+        return AthenaStore(config.database, config.store_tables(), region=config.aws.region)
     if config.backend == "aws":
         from dendro.store.timestream import TimestreamStore  # boto3 only for the aws backend
 

@@ -91,3 +91,16 @@ def test_values_as_athena_writes_them() -> None:
     assert value("TIMESTAMP", "2026-11-26 12:00:00.000 UTC") == datetime(2026, 11, 26, 12, tzinfo=UTC)
     assert value("DOUBLE", "NaN") != value("DOUBLE", "NaN")
     assert value("BOOLEAN", "true") is True and value("BIGINT", None) is None
+
+
+def test_the_verbs_open_the_athena_store_when_aws_store_is_athena(tmp_path: Any) -> None:
+    from dendro import config as config_module
+    from dendro.runtime.datadir import DataDir
+    from dendro.runtime.stores import open_for_query
+
+    config = config_module.from_dict(
+        {"pipeline": "my-app", "backend": "aws", "services": {"nginx": {}}, "aws": {"store": "athena"}}
+    )
+    store = open_for_query(config, DataDir(tmp_path))
+    assert isinstance(store, AthenaStore)
+    assert (store.glue_database, store.workgroup, store.database) == ("my_app", "my-app", "my-app")
