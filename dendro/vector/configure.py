@@ -33,6 +33,7 @@ class Answers:
     pipeline: str | None = None
     region: str | None = None
     ingest_url: str | None = None
+    store: str | None = None  # aws.store: timestream | athena
 
 
 def service_name(name: str) -> str:
@@ -90,6 +91,8 @@ def build_config(answers: Answers, config_path: Path) -> Config:
         raw["pipeline"] = answers.pipeline
     if answers.region:
         raw["aws"] = {**_mapping(raw.get("aws")), "region": answers.region}
+    if answers.store:
+        raw["aws"] = {**_mapping(raw.get("aws")), "store": answers.store}
     if answers.ingest_url:
         raw["local"] = {**_mapping(raw.get("local")), "url": answers.ingest_url}
     if not raw["custom"]:

@@ -88,4 +88,21 @@ def ask() -> Answers:
     else:
         answers.region = _ask(questionary.text("AWS region:", default=AwsBackend().region))
         answers.pipeline = _ask(questionary.text("Pipeline name:", default="dendro"))
+        answers.store = _ask(questionary.select("AWS store", choices=STORE_CHOICES, default="athena"))
     return answers
+
+
+#: what each AWS store costs and needs, said where it is chosen (docs/aws.md has the figures)
+STORE_CHOICES = [
+    questionary.Choice(
+        "athena: Parquet in S3, queried by Athena. Any account. Pay S3 storage and $5 per TB a query "
+        "scans (10 MB minimum); rows queryable about a minute after they are sent; Grafana needs the "
+        "Athena plugin (grafana-athena-datasource)",
+        value="athena",
+    ),
+    questionary.Choice(
+        "timestream: Timestream for LiveAnalytics. Only accounts that used it before 2025-06-20. Pay per "
+        "GB written, stored and scanned; rows queryable within seconds; Grafana needs the Timestream plugin",
+        value="timestream",
+    ),
+]

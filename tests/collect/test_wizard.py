@@ -48,6 +48,7 @@ def test_wizard_asks_each_setting_then_the_backend(monkeypatch: pytest.MonkeyPat
             "aws",
             "eu-west-1",
             "shop",
+            "athena",  # the AWS store
         ],
     )
     answers = wizard.ask()
@@ -59,7 +60,11 @@ def test_wizard_asks_each_setting_then_the_backend(monkeypatch: pytest.MonkeyPat
     regex = r"^(?P<level>\w+) (?P<message>.*)$"
     assert answers.custom == [{"name": "billing", "path": "/var/log/billing.log", "regex": regex}]
     assert (answers.backend, answers.region, answers.pipeline) == ("aws", "eu-west-1", "shop")
+    assert any(p == "AWS store" for p in prompts) and answers.store == "athena"
+    assert [c.value for c in wizard.STORE_CHOICES] == ["athena", "timestream"]
+    assert "Athena plugin" in wizard.STORE_CHOICES[0].title and "2025-06-20" in wizard.STORE_CHOICES[1].title
     config = configure.build_config(answers, tmp_path / "dendro.yaml")
+    assert config.aws.store == "athena"
     configure.write(config, tmp_path / "dendro.yaml", tmp_path / "vector.yaml")
     vector = yaml.safe_load((tmp_path / "vector.yaml").read_text())
     assert vector["sources"]["host_metrics"]["scrape_interval_secs"] == 30
