@@ -28,13 +28,13 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest import TOKEN, batches, events, read_json_rate  # noqa: E402
+from bench_ingest import TOKEN, batches, events, read_json_rate
 
-from dendro.ingest.app import IngestApp, IngestSettings  # noqa: E402
-from dendro.ingest.http import HTTPServer, Limits  # noqa: E402
-from dendro.services import tables_of  # noqa: E402
-from dendro.services.nginx import SERVICE as NGINX  # noqa: E402
-from dendro.store.local import LocalStore  # noqa: E402
+from dendro.ingest.app import IngestApp, IngestSettings
+from dendro.ingest.http import HTTPServer, Limits
+from dendro.services import tables_of
+from dendro.services.nginx import SERVICE as NGINX
+from dendro.store.local import LocalStore
 
 MAX_BODY = 64 * 1024 * 1024
 
