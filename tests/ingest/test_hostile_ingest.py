@@ -439,3 +439,25 @@ def test_a_full_disk_is_507_with_a_log_line(served: Served, caplog: pytest.LogCa
     assert status_of(data) == 507
     assert b"disk is full, nothing was written" in data
     assert any("refused (507)" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+# -- what dendro/ingest/http.py relies on in waitress ------------------------------------------------
+
+
+def test_a_body_of_exactly_the_limit_is_taken_and_one_byte_more_is_not(served: Served) -> None:
+    # waitress 3.0.2, src/waitress/parser.py (HTTPRequestParser.received): a request is refused
+    # when `self.content_length >= max_body`, so http.py passes max_body_bytes + 1
+    line = json.dumps(access("web-1", 0, 0, 200, 0.1)).encode()
+    body = line + b" " * (MAX_BODY - len(line))
+    assert len(body) == MAX_BODY
+    assert status_of(exchange(served.port, head(str(len(body))) + body)) == 200
+    assert status_of(exchange(served.port, head(str(len(body) + 1)) + body + b" ")) == 413
+
+
+def test_waitress_reads_its_loop_timeouts_as_whole_seconds() -> None:
+    # waitress 3.0.2, src/waitress/adjustments.py: ("cleanup_interval", int), ("channel_timeout",
+    # int), ("asyncore_loop_timeout", int): a fraction becomes 0 and the event loop spins
+    from waitress.adjustments import Adjustments
+
+    adjusted = Adjustments(cleanup_interval=0.5, channel_timeout=0.5, asyncore_loop_timeout=0.2)
+    assert (adjusted.cleanup_interval, adjusted.channel_timeout, adjusted.asyncore_loop_timeout) == (0, 0, 0)
