@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from dendro.services.base import Table
-from dendro.store import athena_sql
+from dendro.store import athena_sql, fetch
 from dendro.store.base import QueryError, QueryResult, ResultColumn, StoreError, WriteResult
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -117,7 +117,7 @@ class AthenaStore:
             raise QueryError("SHOW and DESCRIBE are answered by the store, not translated")
         return statement.sql
 
-    def query(self, sql: str, *, max_rows: int | None = None) -> QueryResult:
+    def query(self, sql: str, *, max_rows: int | None = None, max_bytes: int | None = None) -> QueryResult:
         statement = athena_sql.prepare(sql, self.database, self.glue_database, self.schemas)
         if statement.kind == "show_tables":
             return QueryResult([ResultColumn("Table", "VARCHAR")], [(t,) for t in self.tables()])
@@ -126,9 +126,9 @@ class AthenaStore:
         if statement.kind == "describe":
             rows = [(c.name, c.type) for c in self.describe(statement.table)]
             return QueryResult([ResultColumn("Column", "VARCHAR"), ResultColumn("Type", "VARCHAR")], rows)
-        return self._run(statement.sql, max_rows)
+        return self._run(statement.sql, max_rows, max_bytes)
 
-    def _run(self, sql: str, max_rows: int | None) -> QueryResult:
+    def _run(self, sql: str, max_rows: int | None, max_bytes: int | None = None) -> QueryResult:
         from botocore.exceptions import BotoCoreError, ClientError
 
         started = time.monotonic()
@@ -140,7 +140,7 @@ class AthenaStore:
                 WorkGroup=self.workgroup,
             )["QueryExecutionId"]
             execution = self._wait(query_id)
-            columns, rows, truncated = self._results(query_id, max_rows)
+            columns, rows, truncated = self._results(query_id, max_rows, max_bytes)
         except ClientError as error:
             info = error.response.get("Error", {})
             if info.get("Code") == "InvalidRequestException":
@@ -174,8 +174,9 @@ class AthenaStore:
             pause = min(pause * 2, 2.0)
 
     def _results(
-        self, query_id: str, max_rows: int | None
+        self, query_id: str, max_rows: int | None, max_bytes: int | None = None
     ) -> tuple[list[ResultColumn], list[tuple[Any, ...]], bool]:
+        cap = fetch.Cap(max_rows, max_bytes)  # rows and bytes, as every store cuts a result
         columns: list[ResultColumn] = []
         rows: list[tuple[Any, ...]] = []
         header = True
@@ -192,9 +193,10 @@ class AthenaStore:
                     header = False
                     if cells == [c.name for c in columns]:
                         continue
-                if max_rows is not None and len(rows) >= max_rows:
+                values = tuple(value(c.type, cell) for c, cell in zip(columns, cells, strict=False))
+                if not cap.take(values):
                     return columns, rows, True
-                rows.append(tuple(value(c.type, cell) for c, cell in zip(columns, cells, strict=False)))
+                rows.append(values)
         return columns, rows, False
 
     def tables(self) -> list[str]:
