@@ -89,16 +89,20 @@ class _Channel(HTTPChannel):
     error_task_class = _ErrorTask
     request_started = 0.0
     draining = False
+    late = False  # closed by the sweep: its request did not arrive whole in time
 
     def handle_close(self) -> None:
         request: Any = getattr(self, "request", None)
         if request is not None and request.headers_finished and not request.completed and self.connected:
             received, declared = request.body_bytes_received, request.content_length
+            status = "408 Request Timeout" if self.late else "400 Bad Request"
             message = f"body is {received} bytes, not the {declared} declared: nothing was stored"
+            if self.late:
+                message = f"the body did not arrive in time ({received} of {declared} bytes), nothing stored"
             log = getattr(self.server, "dendro_log", logging.getLogger("dendro.http"))
-            log.warning("%s %s refused (400): %s", self.addr[0], request.path, message)
+            log.warning("%s %s refused (%s): %s", self.addr[0], request.path, status[:3], message)
             headers, body = _answer(message)
-            head = "HTTP/1.1 400 Bad Request\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
+            head = f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
             with contextlib.suppress(OSError):  # the client closed both ways: nobody to tell
                 self.socket.send(head.encode("latin-1") + b"\r\n" + body)
             self.request = None
@@ -126,6 +130,7 @@ def _maintenance(server: Any, limits: Limits) -> Callable[[float], None]:
         deadline = time.monotonic() - limits.request_timeout
         for channel in list(server.active_channels.values()):
             if channel.request is not None and channel.request_started < deadline:
+                channel.late = True
                 channel.will_close = True
 
     return sweep

@@ -273,6 +273,11 @@ def test_slow_and_idle_connections_are_closed_after_their_timeouts(tmp_path: Pat
         assert time.monotonic() - started < 6.0
         assert closed_within(idle, 6.0)
         trickle_stop.set()
+        with connect(running.port) as late:  # a body that stops half way: 408, nothing stored
+            late.sendall(head("1000") + ndjson(1))
+            data = answers(late, 6.0)
+        assert status_of(data) == 408 and b"did not arrive in time" in data
+        assert running.count() == 0
         for sock in [*slow, idle]:
             sock.close()
     finally:
