@@ -200,3 +200,17 @@ def test_the_json_export_keeps_columns_of_the_same_name(known: Known) -> None:
     arrays = json.loads(client.get(location + ".json?_shape=arrays").data)
     assert arrays["rows"] == [[1, 2]]
     assert client.get(location + ".json?_shape=nope").status_code == 400
+
+
+def test_the_result_cache_is_bounded_by_bytes() -> None:
+    from dendro.store.base import QueryResult, ResultColumn
+    from dendro.web.results import ResultCache
+
+    cache = ResultCache(size=16, max_bytes=3_000_000)
+    big = QueryResult([ResultColumn("s", "VARCHAR")], [("x" * 1_000_000,)])
+    kept = [cache.put("SELECT big", big) for _ in range(5)]
+    assert cache.bytes <= 3_000_000
+    assert [cache.get(k.id) is not None for k in kept] == [False, False, True, True, True]
+    huge = QueryResult([ResultColumn("s", "VARCHAR")], [("x" * 5_000_000,)])
+    alone = cache.put("SELECT huge", huge)  # one result over the budget is still kept for its pages
+    assert cache.get(alone.id) is not None and all(cache.get(k.id) is None for k in kept)
