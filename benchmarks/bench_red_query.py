@@ -47,7 +47,7 @@ GROUP BY 1, 2
 
 def fill(store: LocalStore, rows: int) -> None:
     store._con.execute(  # bulk generation inside DuckDB: the benchmark is about the query
-        f"""INSERT INTO nginx_access (time, host, method, status, path, bytes, duration)
+        f"""INSERT INTO hot.nginx_access (time, host, method, status, path, bytes, duration)
         SELECT TIMESTAMP '2026-11-26 00:00:00' + to_microseconds(CAST(i * 86400000000 // {rows} AS BIGINT)),
                'web-' || (i % 5), 'GET', CASE WHEN random() < 0.01 THEN 503 ELSE 200 END,
                '/api/' || (i % 100), 1000, random() * random()
