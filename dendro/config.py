@@ -208,11 +208,11 @@ def _check_local(config: Config) -> None:
     known = {*config.store_tables(), "rejected"}
     for table in config.local.retention_by_table:
         if table not in known:
-            raise ConfigError(f"local.retention_by_table.{table}: unknown table (known: {', '.join(sorted(known))})")
-    if not MEMORY_RE.match(config.local.memory_limit):
-        raise ConfigError(
-            f"local.memory_limit: expected a size such as 512MB, 2GB or 25%, got {config.local.memory_limit!r}"
-        )
+            names = ", ".join(sorted(known))
+            raise ConfigError(f"local.retention_by_table.{table}: unknown table (known: {names})")
+    limit = config.local.memory_limit
+    if not MEMORY_RE.match(limit):
+        raise ConfigError(f"local.memory_limit: expected a size such as 512MB, 2GB or 25%, got {limit!r}")
 
 
 def _services(raw: Any) -> dict[str, dict[str, Any]]:

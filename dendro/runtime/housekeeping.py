@@ -4,15 +4,18 @@
 :meth:`~dendro.store.local.LocalStore.maintain` once (retention, then closed periods to
 Parquet, then merges of closed days) and compacts the DuckDB file if more than half of it is
 free (nothing else uses the store yet), then again every :data:`INTERVAL` seconds in a thread
-(without compaction, which needs the store to itself). It also sends the store's log
+(without compaction, which needs the store to itself), at a lower CPU priority and paced (the
+store's ``work_share``) so the ingest keeps its speed. It also sends the store's log
 (``dendro.store``: retention, moves, damaged objects, a full disk) to ``DATA_DIR/store.log``,
 rotated, which the console's Logs page shows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
+import os
 import threading
 
 from dendro.runtime.datadir import DataDir
@@ -58,6 +61,7 @@ class Housekeeping:
                      report.dropped_objects, report.dropped_bytes)
 
     def _loop(self) -> None:
+        lower_priority()
         while not self._stop.wait(self.interval):
             try:
                 self.run_once()
@@ -72,6 +76,13 @@ class Housekeeping:
             log.removeHandler(self._log)
             self._log.close()
             self._log = None
+
+
+def lower_priority() -> None:
+    """Give the calling thread a nice value of 10 (Linux schedules threads by their own nice
+    value), so the ingest's threads win the CPU when both want it."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def _file_log(data_dir: DataDir) -> logging.Handler:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from dendro.config import Config
 from dendro.runtime.datadir import DataDir, read_token
 from dendro.store.base import Store, StoreError
-from dendro.store.local import LocalStore, StoreSettings
+from dendro.store.local import WORK_SHARE, LocalStore, StoreSettings
 from dendro.store.remote import RemoteStore
 from dendro.store.retention import Retention
 
@@ -72,7 +72,8 @@ def store_settings(config: Config, data_dir: DataDir) -> StoreSettings:
     """The local store's settings from dendro.yaml (retention, memory) and the data dir."""
     local = config.local
     retention = Retention(local.retention_days, dict(local.retention_by_table))
-    return StoreSettings(root=data_dir.path, memory_limit=local.memory_limit, retention=retention)
+    return StoreSettings(root=data_dir.path, memory_limit=local.memory_limit, retention=retention,
+                         work_share=WORK_SHARE)
 
 
 def open_store(config: Config, data_dir: DataDir, *, read_only: bool = False) -> Store:

@@ -66,6 +66,8 @@ log = logging.getLogger("dendro.store")
 SCHEMA_VERSION = duckdb_file.SCHEMA_VERSION
 META_SCHEMA = duckdb_file.META_SCHEMA
 DEFAULT_QUERY_TIMEOUT = 30.0
+#: the share of the time dendro up's moves, merges and scrubs may be busy (benchmarks/README.md)
+WORK_SHARE = 0.25
 #: damaged objects one query may find (each is quarantined and the query run again)
 MAX_DAMAGED = 3
 
@@ -167,6 +169,7 @@ class StoreSettings:
     memory_limit: str | None = None  # DuckDB's memory_limit; None: DuckDB's own (80% of the RAM)
     retention: Retention = field(default_factory=Retention)
     disk_reserve: int = DEFAULT_RESERVE
+    work_share: float = 1.0  # of the time a move, merge or scrub may be busy (dendro up: WORK_SHARE)
 
 
 @dataclass
@@ -258,7 +261,8 @@ class LocalStore:
         _warm_up()
 
     def _tier(self) -> Tier:
-        return Tier(self._con, self.database, self.root, self.settings.retention.of, self.step)
+        return Tier(self._con, self.database, self.root, self.settings.retention.of, self.step,
+                    self.settings.work_share)
 
     def _reconnect(self) -> None:
         """Open the file again after DuckDB invalidated it (a write failed for lack of space)."""

@@ -1,8 +1,8 @@
 """Moving closed periods out of DuckDB into Parquet objects, and merging a closed day's objects.
 
 **Move** (:func:`move_closed`): the rows of ``hot.T`` before a cutoff (the start of the current
-UTC day, or of the current hour when a table holds :data:`HOURLY_ROWS` rows or more before
-it) become one object per date (:mod:`dendro.store.parquet_layout`). The steps, with what a
+UTC day, or of the current hour when a table holds :data:`HOURLY_ROWS` rows or more of today
+before it) become one object per date (:mod:`dendro.store.parquet_layout`). The steps, with what a
 ``kill -9`` after each leaves:
 
 1. ``BEGIN``; the rows before the cutoff are read in that snapshot and written to
@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -45,7 +46,7 @@ log = logging.getLogger("dendro.store")
 
 #: a period is closed this long after it ends (late batches of an agent's retries still land hot)
 GRACE = timedelta(minutes=10)
-#: rows before the current hour from which a table moves hours, not only days
+#: rows of today before the current hour from which a table moves hours, not only days
 HOURLY_ROWS = 1_000_000
 TMP_SUFFIX = ".parquet.tmp"
 
@@ -65,9 +66,9 @@ def cutoff(tier: Tier, table: str, now: datetime) -> datetime:
     closed = now - GRACE
     day = datetime(closed.year, closed.month, closed.day)
     hour = closed.replace(minute=0, second=0, microsecond=0)
-    if hour > day:
+    if hour > day:  # the rate of today, not a backlog of older days
         row = tier.con.cursor().execute(
-            f"SELECT count(*) FROM {tier.hot(table)} WHERE time < ?", [hour]).fetchone()
+            f"SELECT count(*) FROM {tier.hot(table)} WHERE time >= ? AND time < ?", [day, hour]).fetchone()
         if row and row[0] >= HOURLY_ROWS:
             return hour
     return day
@@ -89,7 +90,7 @@ def _write_day(cur: duckdb.DuckDBPyConnection, tier: Tier, table: str, columns: 
     relation = cur.sql(select, params=list(bounds))
     reader = relation.to_arrow_reader(layout.ROW_GROUP_ROWS)
     try:
-        rows, low, high = _stream(reader, tmp, schema)
+        rows, low, high = _stream(reader, tmp, schema, tier)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -97,10 +98,12 @@ def _write_day(cur: duckdb.DuckDBPyConnection, tier: Tier, table: str, columns: 
     return _Written(entry, tmp)
 
 
-def _stream(reader: pa.RecordBatchReader, tmp: Path, schema: pa.Schema) -> tuple[int, datetime, datetime]:
+def _stream(reader: pa.RecordBatchReader, tmp: Path, schema: pa.Schema, tier: Tier
+            ) -> tuple[int, datetime, datetime]:
     rows, low, high = 0, datetime.max, datetime.min
     with open(tmp, "wb") as handle:
         out = layout.writer(handle, schema)
+        started = time.perf_counter()
         for batch in reader:
             data = pa.Table.from_batches([batch])
             layout.write(out, data)
@@ -108,6 +111,8 @@ def _stream(reader: pa.RecordBatchReader, tmp: Path, schema: pa.Schema) -> tuple
             times = data[layout.TIME]
             low = min(low, pc.min(times).as_py())
             high = max(high, pc.max(times).as_py())
+            tier.pace(time.perf_counter() - started)
+            started = time.perf_counter()
         out.close()
         handle.flush()
         os.fsync(handle.fileno())
@@ -203,7 +208,7 @@ def _merged_file(tier: Tier, table: str, group: list[cold.Entry]) -> _Written:
     obj = layout.new_object(table, min(e.min_time for e in group))
     tmp = tmp_path(tier.root, obj)
     try:
-        rows = _copy(group, tier.root, tmp, schema)
+        rows = _copy(group, tier, tmp, schema)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -213,17 +218,19 @@ def _merged_file(tier: Tier, table: str, group: list[cold.Entry]) -> _Written:
     return _Written(entry, tmp)
 
 
-def _copy(group: list[cold.Entry], root: Path, tmp: Path, schema: pa.Schema) -> int:
+def _copy(group: list[cold.Entry], tier: Tier, tmp: Path, schema: pa.Schema) -> int:
     """The objects' rows, oldest object first, into one new file; the number of rows."""
     rows = 0
     with open(tmp, "wb") as handle:
         out = layout.writer(handle, schema)
         for entry in sorted(group, key=lambda e: (e.min_time, e.path)):
-            source = pq.ParquetFile(root / entry.path)
+            source = pq.ParquetFile(tier.root / entry.path)
             for batch in source.iter_batches(batch_size=layout.ROW_GROUP_ROWS):
+                started = time.perf_counter()
                 data = pa.Table.from_batches([batch])
                 layout.write(out, data)
                 rows += data.num_rows
+                tier.pace(time.perf_counter() - started)
         out.close()
         handle.flush()
         os.fsync(handle.fileno())

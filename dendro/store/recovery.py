@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterable
 
 import pyarrow as pa
@@ -225,7 +226,9 @@ def scrub(tier: Tier, verified: dict[str, float], now: float, budget: int = SCRU
         if budget <= 0 or now - verified.get(entry.path, 0.0) < SCRUB_EVERY:
             break
         budget -= entry.bytes
+        started = time.perf_counter()
         trouble = datacheck.problem(tier.root / entry.path)
+        tier.pace(time.perf_counter() - started)
         if trouble is None:
             verified[entry.path] = now
         else:

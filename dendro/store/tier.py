@@ -2,7 +2,9 @@
 
 A :class:`Tier` holds the store's DuckDB connection (each operation takes its own cursor, so
 it runs beside the ingest's inserts and the readers' queries), the database's name, the
-store's root directory (the Parquet layout lives below it) and each table's retention. Its
+store's root directory (the Parquet layout lives below it), each table's retention, and the
+share of the time its work may be busy (:meth:`Tier.pace`: a move, a merge or a scrub pauses
+between row groups, so it does not starve the ingest of CPU). Its
 :meth:`~Tier.step` is the seam of the crash tests: every operation calls it between its
 steps, and a test makes one of them kill the process.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +49,13 @@ class Tier:
     root: Path
     keep_days: Callable[[str], int] = lambda table: 0
     step: Callable[[str], None] = field(default=_no_step)
+    share: float = 1.0  # of the time the background work may be busy (1: no pause)
+
+    def pace(self, busy: float) -> None:
+        """After ``busy`` seconds of work, pause so the work takes ``share`` of the time: the
+        ingest keeps the CPU it needs while a move, a merge or a scrub runs."""
+        if 0 < self.share < 1 and busy > 0:
+            time.sleep(busy * (1 / self.share - 1))
 
     @property
     def prefix(self) -> str:
