@@ -10,6 +10,7 @@ from rich.table import Table
 from dendro.cli_common import CONFIG_OPTION, YES_OPTION, console, fail, load_config, user_errors
 from dendro.config import Config, ConfigError
 from dendro.services import BUILTIN
+from dendro.store import sizing
 from dendro.vector import check as check_module
 from dendro.vector.configure import Answers, build_config, parse_custom, server_notes, service_name, write
 
@@ -48,6 +49,8 @@ def _print_notes(config: Config, config_path: Path, vector_path: Path) -> None:
             f"\nRun the agent: {config.local.token_env}=<token> vector --config {vector_path}",
             highlight=False,
         )
+        for line in sizing.retention_lines(config.local.retention_days, config.local.retention_by_table):
+            console.print(line, highlight=False, markup=False)
     else:
         console.print(f"\nRun the agent: vector --config {vector_path}", highlight=False)
 

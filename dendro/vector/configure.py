@@ -33,6 +33,7 @@ class Answers:
     pipeline: str | None = None
     region: str | None = None
     ingest_url: str | None = None
+    retention_days: int | None = None  # local.retention_days (the wizard asks; flags keep the file's)
     store: str | None = None  # aws.store: timestream | athena
 
 
@@ -95,6 +96,8 @@ def build_config(answers: Answers, config_path: Path) -> Config:
         raw["aws"] = {**_mapping(raw.get("aws")), "store": answers.store}
     if answers.ingest_url:
         raw["local"] = {**_mapping(raw.get("local")), "url": answers.ingest_url}
+    if answers.retention_days is not None:
+        raw["local"] = {**_mapping(raw.get("local")), "retention_days": answers.retention_days}
     if not raw["custom"]:
         raw.pop("custom")
     return config_module.from_dict(raw, path=config_path.resolve())

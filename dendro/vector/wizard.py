@@ -13,6 +13,7 @@ import questionary
 from dendro.config import AwsBackend, ConfigError, LocalBackend
 from dendro.services import catalog
 from dendro.services.base import Setting
+from dendro.store import sizing
 from dendro.vector.configure import Answers
 
 CUSTOM = "custom"
@@ -68,6 +69,26 @@ def _custom_apps() -> list[dict[str, str]]:
             return apps
 
 
+def _retention() -> int:
+    """Days the local store keeps events, after showing what a day costs at the rate given."""
+    rate = _ask(questionary.text("About how many events a second will all nodes send (for a disk estimate)?",
+                                 default="100", validate=lambda t: _number(t) is not None))
+    for line in sizing.retention_lines(LocalBackend().retention_days, {}, [float(_number(rate) or 0)])[1:]:
+        questionary.print(line)
+    days = _ask(questionary.text("Keep events for how many days (local.retention_days; 0: forever)?",
+                                 default=str(LocalBackend().retention_days),
+                                 validate=lambda t: t.strip().isdigit()))
+    return int(days)
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
 def ask() -> Answers:
     """Ask everything; raises Cancelled on Ctrl-C and ConfigError when nothing is chosen."""
     services = catalog()
@@ -85,6 +106,7 @@ def ask() -> Answers:
     answers.backend = _ask(questionary.select("Backend", choices=["local", "aws"], default="local"))
     if answers.backend == "local":
         answers.ingest_url = _ask(questionary.text("Ingest URL:", default=LocalBackend().url))
+        answers.retention_days = _retention()
     else:
         answers.region = _ask(questionary.text("AWS region:", default=AwsBackend().region))
         answers.pipeline = _ask(questionary.text("Pipeline name:", default="dendro"))

@@ -83,7 +83,8 @@ def test_wizard_ctrl_c_and_empty_choice(monkeypatch: pytest.MonkeyPatch) -> None
 def test_wizard_reading_the_journal_asks_no_file_path(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    prompts = _script(monkeypatch, [["syslog"], "journald", "local", "http://10.0.0.9:9880/ingest"])
+    script = [["syslog"], "journald", "local", "http://10.0.0.9:9880/ingest", "100", "30"]  # rate, retention
+    prompts = _script(monkeypatch, script)
     answers = wizard.ask()
     assert answers.services == {"syslog": {"source": "journald"}}
     assert not any("Syslog files" in p for p in prompts)
