@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-PARQUET_BYTES = 17
-DUCKDB_BYTES = 29
+PARQUET_BYTES = 16
+DUCKDB_BYTES = 40
 SECONDS_A_DAY = 86_400
 #: event rates ``dendro configure`` prices when it was not told one
 RATES = (10, 100, 1000)
