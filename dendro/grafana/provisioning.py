@@ -31,6 +31,7 @@ from dendro.alerts.datasources import PROMETHEUS_UID, TIMESTREAM_UID
 from dendro.alerts.grafana import FOLDER
 from dendro.alerts.render import contents as alert_contents
 from dendro.config import Config
+from dendro.grafana.athena import datasource as athena_datasource
 from dendro.grafana.build import dashboards, dumps
 from dendro.grafana.timestream import PLUGIN_TYPE
 
@@ -44,6 +45,14 @@ def _scrape_interval(config: Config) -> str:
 
 
 def datasources_file(config: Config, prometheus_url: str = PROMETHEUS_URL) -> dict[str, Any]:
+    """Prometheus, and the store's plugin: Timestream, or Athena when aws.store is athena."""
+    data = _datasources(config, prometheus_url)
+    if config.aws.store == "athena":
+        data["datasources"][1] = athena_datasource(config.aws.region, config.database, config.pipeline)
+    return data
+
+
+def _datasources(config: Config, prometheus_url: str) -> dict[str, Any]:
     return {
         "apiVersion": 1,
         "datasources": [

@@ -33,6 +33,10 @@ PARTITION = "date"
 TIME = "time"
 #: the functions rewritten here; anything else Timestream-only is refused by Athena with its message
 REWRITTEN = ("ago", "bin", "from_milliseconds", "now")
+#: ``bin(t, grafana_interval())``: a dashboard's interval, left to the Grafana Athena plugin's
+#: ``$__timeGroup`` (:mod:`dendro.grafana.athena` writes the placeholder and the macro)
+GRAFANA_INTERVAL = "grafana_interval"
+GRAFANA_TIME_GROUP = "grafana_time_group"
 
 
 def _utc_now() -> exp.Expression:
@@ -61,6 +65,8 @@ def _seconds(duration: exp.Expression) -> int | None:
 
 
 def _bin(column: exp.Expression, duration: exp.Expression) -> exp.Expression:
+    if isinstance(duration, exp.Anonymous) and duration.name.lower() == GRAFANA_INTERVAL:
+        return exp.Anonymous(this=GRAFANA_TIME_GROUP, expressions=[column.copy()])
     seconds = _seconds(duration)
     if seconds is None or seconds <= 0:
         raise dialect.QueryError("bin() takes a duration of whole seconds on Athena, such as 1m or 30s")

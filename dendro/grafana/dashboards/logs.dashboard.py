@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from dendro.alerts.datasources import TIMESTREAM_UID
+from dendro.grafana import athena
 from dendro.grafana import panels as p
 from dendro.grafana.selection import current
 from dendro.grafana.timestream import TABLE, TIME_SERIES, TimestreamTarget
@@ -23,7 +24,9 @@ from dendro.services.base import LogPanel, LogPanels, Service, Table
 
 selection = current()
 grid = p.Grid()
-ds = p.timestream_ds(TIMESTREAM_UID)
+#: aws.store athena: the same panels through the Athena plugin, each query translated (grafana/athena.py)
+ATHENA = selection.config.aws.store == "athena"
+ds = athena.athena_ds() if ATHENA else p.timestream_ds(TIMESTREAM_UID)
 HOSTS = "host IN ($host)"
 HTTP_COLUMNS = {"method", "path", "status", "duration", "message"}
 
@@ -32,7 +35,11 @@ def source(table: str) -> str:
     return f'"$__database"."{table}"'
 
 
-def ts(sql: str, columns: tuple[str, ...], fmt: int = TABLE) -> TimestreamTarget:
+def ts(sql: str, columns: tuple[str, ...], fmt: int = TABLE) -> TimestreamTarget | athena.AthenaTarget:
+    if ATHENA:
+        query = athena.athena_sql_of(sql, selection.database, selection.config.store_tables())
+        return athena.AthenaTarget(rawSQL=query, columns=columns,
+                                   format=athena.TIME_SERIES if fmt == TIME_SERIES else athena.TABLE)
     return TimestreamTarget(rawQuery=sql, columns=columns, format=fmt)
 
 
@@ -117,7 +124,7 @@ def build() -> Any:
                    p.host_variable(names.LAST_EVENT, regex_all=False)],
         refresh="5m",
         time_from="now-1h",
-        tags=["logs", "timestream"],
+        tags=["logs", "athena" if ATHENA else "timestream"],
     )
 
 

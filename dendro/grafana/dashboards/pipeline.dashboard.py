@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from dendro.alerts.datasources import TIMESTREAM_UID
+from dendro.grafana import athena
 from dendro.grafana import panels as p
 from dendro.grafana.selection import current
 from dendro.grafana.timestream import TABLE, TimestreamTarget
@@ -26,6 +27,22 @@ RATE = "[$__rate_interval]"
 REFUSED = ("refused on AWS by the loader (every line it wrote under rejected/ in the bucket, with the"
            " reason: an unknown type, fields that do not fit the table, records Timestream rejected,"
            " unreadable input) and locally by the ingest's store (the rejected table)")
+
+
+ATHENA = selection.config.aws.store == "athena"
+PARSE_ERRORS = (
+    'SELECT time, host, source, error, message FROM "$__database"."parse_error"'
+    " WHERE $__timeFilter ORDER BY time DESC LIMIT 100"
+)
+
+
+def parse_errors() -> Any:
+    """The recent parse errors: one query text, through the Athena plugin when aws.store is athena."""
+    columns = ("time", "host", "source", "error", "message")
+    if ATHENA:
+        sql = athena.athena_sql_of(PARSE_ERRORS, selection.database, selection.config.store_tables())
+        return athena.AthenaTarget(rawSQL=sql, columns=columns, format=athena.TABLE)
+    return TimestreamTarget(rawQuery=PARSE_ERRORS, columns=columns, format=TABLE)
 
 
 def build() -> Any:
@@ -74,11 +91,7 @@ def build() -> Any:
         grid.row("Parse errors (Timestream)"),
         p.table(grid, "Recent parse errors", "The last 100 lines an agent could not parse, newest first,"
                 " with the reason and the raw line, every host (one Timestream query per refresh).", "short",
-                [TimestreamTarget(
-                    rawQuery='SELECT time, host, source, error, message FROM "$__database"."parse_error"'
-                    " WHERE $__timeFilter ORDER BY time DESC LIMIT 100",
-                    columns=("time", "host", "source", "error", "message"), format=TABLE)],
-                p.timestream_ds(TIMESTREAM_UID), w=24),
+                [parse_errors()], athena.athena_ds() if ATHENA else p.timestream_ds(TIMESTREAM_UID), w=24),
     ]
     host = p.host_variable(names.LAST_EVENT)
     return p.dashboard(
