@@ -1,11 +1,12 @@
 """The local store's upkeep in ``dendro up``: retention, moves to Parquet, merges, compaction.
 
-:class:`Housekeeping` is a component of ``dendro up``. When it starts it runs
-:meth:`~dendro.store.local.LocalStore.maintain` once (retention, then closed periods to
-Parquet, then merges of closed days) and compacts the DuckDB file if more than half of it is
-free (nothing else uses the store yet), then again every :data:`INTERVAL` seconds in a thread
-(without compaction, which needs the store to itself), at a lower CPU priority and paced (the
-store's ``work_share``) so the ingest keeps its speed. It also sends the store's log
+:class:`Housekeeping` is a component of ``dendro up``. When it starts it compacts the DuckDB
+file if more than half of it is free (nothing else uses the store yet), then runs
+:meth:`~dendro.store.local.LocalStore.maintain` (retention, closed periods to Parquet, merges
+of closed days, a scrub) in a thread at once and every :data:`INTERVAL` seconds after, at a
+lower CPU priority and paced (the store's ``work_share``) so the ingest keeps its speed; the
+ingest starts without waiting for a first run over a large backlog. Stopping ends the run in
+progress at its next pause (its work is abandoned cleanly, as after a failure). It also sends the store's log
 (``dendro.store``: retention, moves, damaged objects, a full disk) to ``DATA_DIR/store.log``,
 rotated, which the console's Logs page shows.
 """
@@ -48,12 +49,11 @@ class Housekeeping:
 
     def start(self) -> None:
         self._log = _file_log(self.data_dir)
-        self.run_once()
-        self.store.compact_if_sparse()
+        self.store.compact_if_sparse()  # nothing else uses the store yet
         self._thread.start()
 
     def run_once(self) -> None:
-        report = self.store.maintain()
+        report = self.store.maintain(stop=self._stop)
         self.runs += 1
         if report.moved_rows or report.dropped_objects or report.merged_days:
             log.info("maintenance: %d row(s) moved to Parquet, %d day(s) merged, %d object(s) (%d bytes)"
@@ -62,11 +62,13 @@ class Housekeeping:
 
     def _loop(self) -> None:
         lower_priority()
-        while not self._stop.wait(self.interval):
+        while True:
             try:
                 self.run_once()
             except Exception:  # a failed run is logged and retried at the next interval
                 log.exception("maintenance failed; it runs again in %g s", self.interval)
+            if self._stop.wait(self.interval):
+                return
 
     def stop(self) -> None:
         self._stop.set()

@@ -59,7 +59,7 @@ from dendro.store.parquet_layout import ARROW_TYPES
 from dendro.store.retention import Retention
 from dendro.store.schema import Columns, Rejected, table_for, to_columns
 from dendro.store.sql import quote
-from dendro.store.tier import Tier, utc_now
+from dendro.store.tier import Stopped, Tier, utc_now
 
 log = logging.getLogger("dendro.store")
 
@@ -412,10 +412,12 @@ class LocalStore:
 
     # -- maintenance ---------------------------------------------------------------------
 
-    def maintain(self, now: datetime | None = None) -> Maintenance:
-        """Retention, then moves of closed periods to Parquet, then merges of closed days
-        (``dendro up`` runs it when it starts and every hour). A table whose step fails is
-        logged and left for the next run; ``now`` (naive UTC) is for tests and benchmarks."""
+    def maintain(self, now: datetime | None = None, stop: threading.Event | None = None) -> Maintenance:
+        """Retention, then moves of closed periods to Parquet, then merges of closed days, then a
+        scrub (``dendro up`` runs it when it starts and every hour). A table whose step fails is
+        logged and left for the next run; once ``stop`` is set the work in progress is abandoned
+        cleanly (as after a failure) and the run ends; ``now`` (naive UTC) is for tests and
+        benchmarks."""
         if self.read_only:
             raise StoreError("this store was opened read-only")
         report = Maintenance()
@@ -425,11 +427,15 @@ class LocalStore:
                 with self._write_lock:
                     self._reconnect()
             tier = self._tier()
+            tier.stop = stop
             recovery.check_objects(tier)
-            for table in tier.hot_tables():
-                self._maintain_table(tier, table, moment, report)
-            with contextlib.suppress(duckdb.Error, OSError):
-                recovery.scrub(tier, self._verified, time.time())
+            try:
+                for table in tier.hot_tables():
+                    self._maintain_table(tier, table, moment, report)
+                with contextlib.suppress(duckdb.Error, OSError):
+                    recovery.scrub(tier, self._verified, time.time())
+            except Stopped:
+                report.errors.append("stopped")
             self._cold = {e.table for e in cold.entries(self._con.cursor(), quote(self.database))}
         return report
 

@@ -102,18 +102,17 @@ def _stream(reader: pa.RecordBatchReader, tmp: Path, schema: pa.Schema, tier: Ti
             ) -> tuple[int, datetime, datetime]:
     rows, low, high = 0, datetime.max, datetime.min
     with open(tmp, "wb") as handle:
-        out = layout.writer(handle, schema)
-        started = time.perf_counter()
-        for batch in reader:
-            data = pa.Table.from_batches([batch])
-            layout.write(out, data)
-            rows += data.num_rows
-            times = data[layout.TIME]
-            low = min(low, pc.min(times).as_py())
-            high = max(high, pc.max(times).as_py())
-            tier.pace(time.perf_counter() - started)
+        with contextlib.closing(layout.writer(handle, schema)) as out:
             started = time.perf_counter()
-        out.close()
+            for batch in reader:
+                data = pa.Table.from_batches([batch])
+                layout.write(out, data)
+                rows += data.num_rows
+                times = data[layout.TIME]
+                low = min(low, pc.min(times).as_py())
+                high = max(high, pc.max(times).as_py())
+                tier.pace(time.perf_counter() - started)
+                started = time.perf_counter()
         handle.flush()
         os.fsync(handle.fileno())
     return rows, low, high
@@ -222,16 +221,15 @@ def _copy(group: list[cold.Entry], tier: Tier, tmp: Path, schema: pa.Schema) -> 
     """The objects' rows, oldest object first, into one new file; the number of rows."""
     rows = 0
     with open(tmp, "wb") as handle:
-        out = layout.writer(handle, schema)
-        for entry in sorted(group, key=lambda e: (e.min_time, e.path)):
-            source = pq.ParquetFile(tier.root / entry.path)
-            for batch in source.iter_batches(batch_size=layout.ROW_GROUP_ROWS):
-                started = time.perf_counter()
-                data = pa.Table.from_batches([batch])
-                layout.write(out, data)
-                rows += data.num_rows
-                tier.pace(time.perf_counter() - started)
-        out.close()
+        with contextlib.closing(layout.writer(handle, schema)) as out:
+            for entry in sorted(group, key=lambda e: (e.min_time, e.path)):
+                source = pq.ParquetFile(tier.root / entry.path)
+                for batch in source.iter_batches(batch_size=layout.ROW_GROUP_ROWS):
+                    started = time.perf_counter()
+                    data = pa.Table.from_batches([batch])
+                    layout.write(out, data)
+                    rows += data.num_rows
+                    tier.pace(time.perf_counter() - started)
         handle.flush()
         os.fsync(handle.fileno())
     return rows

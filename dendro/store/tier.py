@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ import duckdb
 
 from dendro.store import cold
 from dendro.store.sql import quote
+
+
+class Stopped(Exception):
+    """The background work was asked to stop (``dendro up`` is stopping)."""
 
 
 def _no_step(step: str) -> None:
@@ -50,12 +55,20 @@ class Tier:
     keep_days: Callable[[str], int] = lambda table: 0
     step: Callable[[str], None] = field(default=_no_step)
     share: float = 1.0  # of the time the background work may be busy (1: no pause)
+    stop: threading.Event | None = None  # set: the work in progress gives up at its next pause
 
     def pace(self, busy: float) -> None:
         """After ``busy`` seconds of work, pause so the work takes ``share`` of the time: the
-        ingest keeps the CPU it needs while a move, a merge or a scrub runs."""
+        ingest keeps the CPU it needs while a move, a merge or a scrub runs. Raises Stopped
+        once ``stop`` is set (the caller abandons its work as after any failure)."""
         if 0 < self.share < 1 and busy > 0:
-            time.sleep(busy * (1 / self.share - 1))
+            pause = busy * (1 / self.share - 1)
+            if self.stop is not None:
+                self.stop.wait(pause)
+            else:
+                time.sleep(pause)
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped("dendro up is stopping")
 
     @property
     def prefix(self) -> str:

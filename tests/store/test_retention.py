@@ -3,6 +3,8 @@ disk at the next maintenance (``dendro up`` runs one when it starts), per-table 
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from dendro.config import from_dict
 from dendro.runtime.datadir import DataDir
 from dendro.runtime.housekeeping import housekeeping
 from dendro.runtime.stores import open_store as open_configured
-from dendro.store.local import LocalStore
+from dendro.store.local import LocalStore, Maintenance
 from tests.store.tiering import access_at, history, live, objects, open_store, rows, stamp, utc_now
 
 
@@ -81,7 +83,10 @@ def test_dendro_yaml_retention_reaches_the_store_and_runs_when_dendro_up_starts(
         assert setting is not None and setting[0].startswith("244")  # DuckDB shows 256 MB in MiB
         keeper = housekeeping(store, DataDir(data))
         assert keeper is not None
-        keeper.start()  # a maintenance when dendro up starts
+        keeper.start()  # a maintenance when dendro up starts (in its thread, the ingest not waiting)
+        deadline = time.monotonic() + 60
+        while keeper.runs < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
         keeper.stop()
         assert keeper.runs == 1
         days = {p.split("/")[2] for p in live(store)}
@@ -89,3 +94,21 @@ def test_dendro_yaml_retention_reaches_the_store_and_runs_when_dendro_up_starts(
         assert "retention: nginx_access lost" in (data / "store.log").read_text()
     finally:
         store.close()
+
+
+def test_stopping_dendro_up_ends_a_long_move_at_once_and_leaves_nothing_half_done(tmp_path: Path) -> None:
+    now = utc_now()
+    with open_store(tmp_path, work_share=0.01) as store:  # a move busy 1% of the time: very long
+        store.write(history(days=3, per_day=2000, now=now))
+        expected = rows(store)
+        stop = threading.Event()
+        runner = threading.Thread(target=lambda: reports.append(store.maintain(stop=stop)))
+        reports: list[Maintenance] = []
+        runner.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        stop.set()
+        runner.join(timeout=30)
+        assert time.monotonic() - started < 5 and reports[0].errors == ["stopped"]
+        assert rows(store) == expected and objects(tmp_path) == live(store)
+        assert not [p for p in tmp_path.rglob("*.tmp")]
