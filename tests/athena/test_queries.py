@@ -20,6 +20,7 @@ import duckdb
 import pytest
 import sqlglot
 
+from dendro.alerts import evaluation_sql
 from dendro.analysis import queries
 from dendro.pipeline.athena_loader import ParquetLoader
 from dendro.pipeline.loader import Settings
@@ -31,7 +32,7 @@ from tests.loader.helpers import ndjson, s3_event
 
 DATABASE, GLUE = "my-app", "my_app"
 NOW = datetime.now(UTC).replace(microsecond=0)
-TABLES = catalog()["nginx"].tables + catalog()["postgres"].tables
+TABLES = catalog()["nginx"].tables + catalog()["postgres"].tables + catalog()["host"].tables
 RED = catalog()["nginx"].red[0]
 
 
@@ -59,6 +60,27 @@ def _events() -> list[dict[str, Any]]:
                 "user": "u",
             }
         )
+    for i in range(120):  # host metrics every 2 minutes for 4 hours
+        when = (NOW - timedelta(minutes=2 * i + 1)).isoformat()
+        for name, extra, v in (
+            ("cpu_seconds_total", {"cpu": "0", "mode": "user"}, 1000.0 + i),
+            ("cpu_seconds_total", {"cpu": "0", "mode": "idle"}, 9000.0 - i),
+            ("filesystem_used_bytes", {"mountpoint": "/"}, 5e9 + 1e6 * i),
+            ("filesystem_total_bytes", {"mountpoint": "/"}, 2e10),
+            ("memory_used_bytes", {}, 1e9 + i),
+            ("filesystem_used_ratio", {"mountpoint": "/"}, 0.25 + i / 1000),
+        ):
+            events.append(
+                {
+                    "type": "host",
+                    "host": "node-1",
+                    "timestamp": when,
+                    "name": name,
+                    "value": v,
+                    "kind": "gauge",
+                    **extra,
+                }
+            )
     for minute in (1, 3, 40):
         events.append(
             {
@@ -159,6 +181,23 @@ def _console_queries() -> dict[str, str]:
         "requests by host": queries.requests_by_host(DATABASE, RED, start, end),
         "requests by host and hour": queries.requests_by_host(DATABASE, RED, start, end, 3600),
         "recent rows": queries.recent_rows(DATABASE, "postgres", ["host", "level", "message"], 2, 10, 0),
+        "host gauges": queries.host_gauges(DATABASE, "host", start, end, 600),
+        "host cpu": queries.host_cpu(DATABASE, "host", start, end, 600),
+        "host disk": queries.host_disk(DATABASE, "host", start, end, 600),
+        "host latest": queries.host_latest(
+            DATABASE, "host", ["memory_used_bytes", "filesystem_used_bytes"], 7200
+        ),
+        "alert count where": evaluation_sql.count_where(DATABASE, "nginx_access", condition, start, end),
+        "alert newest where": evaluation_sql.newest_where(
+            DATABASE, "nginx_access", ["status", "path"], condition, start, end, ["web-1"]
+        ),
+        "alert red between": evaluation_sql.red_between(DATABASE, RED, start, end),
+        "alert host latest": evaluation_sql.host_latest(
+            DATABASE, "host", ["filesystem_used_bytes"], start, end
+        ),
+        "alert heartbeats": evaluation_sql.last_heartbeats(DATABASE, start, end),
+        "alert host cpu": evaluation_sql.host_cpu(DATABASE, "host", start, end, 600),
+        "alert host disk": evaluation_sql.host_disk(DATABASE, "host", start, end, 600),
         **{
             f"example: {title}": sql
             for title, sql in queries.examples(DATABASE, names)
@@ -208,8 +247,7 @@ def test_a_time_bound_becomes_a_date_bound_so_athena_reads_only_those_dates() ->
     trino = athena_sql.prepare(sql, DATABASE, GLUE, ["nginx_access"]).sql
     assert (
         "\"date\" >= CAST(CAST((CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)"
-        " - INTERVAL '1' HOUR) AS DATE) AS VARCHAR)"
-        in trino
+        " - INTERVAL '1' HOUR) AS DATE) AS VARCHAR)" in trino
     )
     no_bound = athena_sql.prepare(
         'SELECT count(*) FROM "my-app"."nginx_access"', DATABASE, GLUE, ["nginx_access"]
