@@ -1,10 +1,11 @@
 """Giving back the space DuckDB keeps inside its file: a copy of the file, swapped in atomically.
 
 DuckDB reuses the blocks rows leave behind (after a move to Parquet or a retention drop) for
-new rows, but never shrinks its file. The hot tier stays small (closed days, or hours at high
-rates, move out every hour), so the file levels off at about a day of rows; when more than
-half of it (and more than :data:`MIN_FREE_BYTES`) is free, for instance after a burst or the
-first start over a large store of an older Dendro, ``dendro up`` compacts it when it starts:
+new rows and gives back free blocks at the end of its file, but not those in the middle. The
+hot tier stays small (closed days, or hours at high rates, move out every hour), so the file
+levels off at about a day of rows; when more than half of it (and more than
+:data:`MIN_FREE_BYTES`) is free, for instance after a burst or after the first run over a large
+store of an older Dendro, ``dendro up`` compacts it when it next starts:
 
 1. ``.dendro.duckdb.compact`` is written with ``COPY FROM DATABASE`` and fsync'ed;
 2. it is renamed over the store's file and the directory fsync'ed.

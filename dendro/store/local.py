@@ -67,7 +67,7 @@ SCHEMA_VERSION = duckdb_file.SCHEMA_VERSION
 META_SCHEMA = duckdb_file.META_SCHEMA
 DEFAULT_QUERY_TIMEOUT = 30.0
 #: the share of the time dendro up's moves, merges and scrubs may be busy (benchmarks/README.md)
-WORK_SHARE = 0.25
+WORK_SHARE = 0.15
 #: damaged objects one query may find (each is quarantined and the query run again)
 MAX_DAMAGED = 3
 
