@@ -92,6 +92,15 @@ class Column:
     type: ColumnType
     dimension: bool = False
     description: str = ""
+    #: searched by the logs explorer's text query; None: a VARCHAR measure is (a raw line, a
+    #: message, a path, a statement), a dimension is not (it is filtered by value instead)
+    searchable: bool | None = None
+
+    @property
+    def searched(self) -> bool:
+        if self.searchable is not None:
+            return self.searchable
+        return self.type == "VARCHAR" and not self.dimension
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,11 @@ class Table:
     def holds_metrics(self) -> bool:
         """One row per metric sample (its ``name``, ``kind`` and ``value``), not one per log record."""
         return {"name", "kind", "value"} <= {c.name for c in self.columns}
+
+    @property
+    def is_log(self) -> bool:
+        """One row per log record of a node (what the logs explorer searches)."""
+        return "host" in {c.name for c in self.columns} and not self.holds_metrics
 
 
 @dataclass(frozen=True)
@@ -388,6 +402,41 @@ class LogPanels:
     panels: tuple[LogPanel, ...]
 
 
+#: how the logs explorer reads a log table (see :func:`log_view`): the column holding a record's
+#: raw line or text, the columns its level may be in (the first the table has), and the level
+#: words of an error record where no RED mapping says (an error log's level, a syslog severity)
+LINE_COLUMN = "message"
+LEVEL_COLUMNS = ("level", "severity")
+ERROR_WORDS = ("error", "err", "crit", "critical", "alert", "emerg", "fatal", "panic")
+
+
+@dataclass(frozen=True)
+class LogView:
+    """What the logs explorer needs of one log table: where its line, level or HTTP status are,
+    which columns its text query searches, and the RED mapping that says what an error is."""
+
+    table: Table
+    line: str | None
+    level: str | None
+    status: str | None
+    search: tuple[str, ...]
+    red: Red | None = None
+
+
+def log_view(table: Table, red: Red | None = None) -> LogView:
+    """The logs explorer's view of ``table``, from its columns and its RED mapping (if any)."""
+    names = [c.name for c in table.columns]
+    level = next((n for n in LEVEL_COLUMNS if n in names), None)
+    return LogView(
+        table=table,
+        line=LINE_COLUMN if LINE_COLUMN in names else None,
+        level=level,
+        status=red.status if red is not None else None,
+        search=tuple(c.name for c in table.columns if c.searched),
+        red=red,
+    )
+
+
 @dataclass(frozen=True)
 class Example:
     """An example query of the console's query page (as datasette's canned queries), offered when
@@ -434,6 +483,12 @@ class Service:
             if p.id == parser_id:
                 return p
         raise KeyError(f"service {self.name} has no parser {parser_id!r}")
+
+    @property
+    def log_views(self) -> tuple[LogView, ...]:
+        """The logs explorer's view of every log table of the service."""
+        reds = {r.table: r for r in self.red}
+        return tuple(log_view(t, reds.get(t.name)) for t in self.tables if t.is_log)
 
     def table(self, name: str) -> Table:
         for t in self.tables:
