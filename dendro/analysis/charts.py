@@ -2,16 +2,32 @@
 metrics a service keeps (``Service.metrics``), events per host of its other log tables.
 
 Each chart is a dict ready for JSON (and for uPlot): ``x`` (bin start, epoch seconds), ``series``
-(label + one value per bin, None where nothing was measured), and for the rate, error-ratio and
-latency charts the ``baseline`` band with its ``outliers`` and the ``forecast`` of the next
-quarter of the range (see :mod:`dendro.analysis.stats`). Every value comes from the store.
+(label + one value per bin, None where nothing was measured), ``axis`` (the one unit its values
+are shown in, and the factor to it), and for the rate, error-ratio and latency charts the
+``baseline`` band with its ``outliers``, the ``forecast`` of the next quarter of the range (see
+:mod:`dendro.analysis.stats`), the ``partial`` bins and the ``logs`` a point opens. Every value
+comes from the store.
+
+The charts invent no signal:
+
+- **no data is a gap, not a zero**: a table's bins count as measured (an empty bin is a rate of
+  0) only from its first row, or from the range's start when it had rows in the lookback just
+  before, to :data:`STALE_SECONDS` after its last row (Prometheus's lookback delta);
+- **a partial bin is drawn as partial, never judged**: the bin still filling (the range ends
+  now) and a bin the data began in are rates over the seconds they cover, listed in
+  ``partial``, without a band, never an outlier, out of the forecast's fit; one covered less
+  than :data:`MIN_COVERED_SHARE` is left out;
+- bands and forecasts stay in the quantity's domain (rates and durations ≥ 0, ratios 0–100 %),
+  and a point is judged only once its window holds enough real points.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from dendro.analysis import queries, stats
@@ -22,6 +38,12 @@ from dendro.store.base import Store
 
 Chart = dict[str, Any]
 CLASS_ORDER = (*status.CLASSES, status.UNKNOWN)
+#: a table silent longer than this (Prometheus's default lookback delta) has no data, not a rate of 0
+STALE_SECONDS = 300
+#: a bin covered for less than this share of its length is left out (a rate over seconds says little)
+MIN_COVERED_SHARE = 0.25
+#: the error ratio is a percentage
+PERCENT: stats.Domain = (0.0, 100.0)
 
 
 def _bin_index(rng: Range) -> tuple[list[int], dict[int, int]]:
@@ -34,26 +56,109 @@ def _slot(index: Mapping[int, int], value: Any, step: int) -> int | None:
     return index.get(at)
 
 
-def _analysed(chart: Chart, label: str, values: list[float | None], floor: float | None = 0.0) -> Chart:
-    """Attach the baseline band, outliers and forecast of one series to a chart."""
-    band = stats.baseline(values)
+def lookback(rng: Range) -> timedelta:
+    """How far before the range a query looks to tell whether the table was already receiving."""
+    return timedelta(seconds=max(STALE_SECONDS, rng.step))
+
+
+def covered(rng: Range, rows: Iterable[Mapping[str, Any]]) -> list[float]:
+    """Seconds of each bin during which the table (these rows: ``t``, ``first_time``,
+    ``last_time``, read from the lookback on) was receiving; 0 where it was not: no data."""
+    start = rng.start.timestamp()
+    first = last = None
+    before = False
+    for row in rows:
+        if epoch(row["last_time"]) < start:
+            before = True
+            continue
+        begin, end = epoch(row["first_time"]), epoch(row["last_time"])
+        first = begin if first is None else min(first, begin)
+        last = end if last is None else max(last, end)
+    if before and last is None:  # quiet since the lookback: still receiving until it goes stale
+        last = start - 1
+    if last is None:
+        return [0.0] * len(rng.bins())
+    since = start if before else float(first if first is not None else start)
+    until = min(rng.end.timestamp(), last + STALE_SECONDS)
+    return [max(0.0, min(b + rng.step, until) - max(b, since)) for b in rng.bins()]
+
+
+def measured(seconds: float, step: int) -> bool:
+    return seconds >= MIN_COVERED_SHARE * step
+
+
+def partial_bins(seconds: list[float], step: int) -> list[int]:
+    """Indexes of the bins measured over only part of their length."""
+    return [i for i, s in enumerate(seconds) if measured(s, step) and s < step - 1e-6]
+
+
+def axis(unit: str, values: Iterable[float | None]) -> dict[str, Any]:
+    """The one unit a chart's axis and legend show its values in, and the factor to it: a duration
+    axis is all milliseconds or all seconds, a bytes axis one of B, KiB, MiB, GiB, TiB."""
+    top = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
+    if unit == "s":
+        return {"unit": "ms", "factor": 1000.0} if top < 1 else {"unit": "s", "factor": 1.0}
+    if unit in ("bytes", "bytes/s"):
+        suffix = unit[len("bytes"):]
+        for power, name in enumerate(("B", "KiB", "MiB", "GiB", "TiB")):
+            if top < 1024 ** (power + 1) or name == "TiB":
+                return {"unit": name + suffix, "factor": 1.0 / 1024**power}
+    return {"unit": unit, "factor": 1.0}
+
+
+def _chart_values(chart: Chart) -> Iterable[float | None]:
+    for series in chart.get("series", ()):
+        yield from series["values"]
+    band = chart.get("baseline") or {}
+    yield from band.get("upper", ())
+    forecast = chart.get("forecast") or {}
+    yield from forecast.get("upper", ())
+
+
+def _with_axis(chart: Chart) -> Chart:
+    chart["axis"] = axis(chart["unit"], _chart_values(chart))
+    return chart
+
+
+def _last_judged(values: list[float | None], partial: Collection[int]) -> int | None:
+    for i in range(len(values) - 1, -1, -1):
+        if i not in partial and values[i] is not None:
+            return i
+    return None
+
+
+def _analysed(
+    chart: Chart,
+    label: str,
+    values: list[float | None],
+    domain: stats.Domain = stats.NON_NEGATIVE,
+    partial: Collection[int] = (),
+) -> Chart:
+    """Attach the baseline band, outliers and forecast of one series to a chart: partial bins are
+    not judged nor fitted, and both stay in ``domain``."""
+    band = stats.baseline(values, domain=domain, partial=partial)
     chart["analysed"] = label
+    chart["domain"] = list(domain)
+    chart["partial"] = sorted(partial)
     chart["baseline"] = {"lower": band.lower, "upper": band.upper, "outliers": band.outliers}
     xs = chart["x"]
     step = xs[1] - xs[0] if len(xs) > 1 else 60
     steps = max(5, len(xs) // 4)
-    # the last bin is still filling: leave it out of the fit so a partial bin is not read as a drop
-    predicted = stats.forecast(values[:-1], steps + 1, floor=floor)
-    if predicted is None:
-        chart["forecast"] = None
+    last = _last_judged(values, partial)
+    fitted = [None if i in partial else v for i, v in enumerate(values[: (last or 0) + 1])]
+    predicted = stats.forecast(fitted, steps, domain=domain) if last is not None else None
+    chart["forecast"] = None
+    if last is not None and last < len(values) - 2:
+        chart["forecast_note"] = "no forecast: the series has no data in its last bins"
+    elif predicted is None or last is None:
         chart["forecast_note"] = f"no forecast: fewer than {stats.MIN_FORECAST_POINTS} points with data"
-    else:
-        start = xs[-1]
+    else:  # the dashed line starts at the last judged point, its value, and predicts the bins after
+        anchor = float(values[last])  # type: ignore[arg-type]
         chart["forecast"] = {
-            "x": [start + i * step for i in range(steps + 1)],
-            "mean": predicted.mean,
-            "lower": predicted.lower,
-            "upper": predicted.upper,
+            "x": [xs[last] + i * step for i in range(steps + 1)],
+            "mean": [anchor, *predicted.mean],
+            "lower": [anchor, *predicted.lower],
+            "upper": [anchor, *predicted.upper],
             "level": predicted.level,
             "method": predicted.method,
         }
@@ -62,30 +167,39 @@ def _analysed(chart: Chart, label: str, values: list[float | None], floor: float
 
 def red_charts(store: Store, database: str, red: Red, rng: Range) -> list[Chart]:
     bins, index = _bin_index(rng)
-    by_class: dict[str, list[float | None]] = {}
-    for row in store.query(queries.rate_by_class(database, red, rng.start, rng.end, rng.step)).dicts():
+    rows = store.query(
+        queries.rate_by_class(database, red, rng.start - lookback(rng), rng.end, rng.step)
+    ).dicts()
+    seconds = covered(rng, rows)
+    partial = partial_bins(seconds, rng.step)
+    counts: dict[str, list[int]] = {}
+    for row in rows:
         slot = _slot(index, row["t"], rng.step)
-        if slot is None:
-            continue
-        values = by_class.setdefault(str(row["class"]), [0.0] * len(bins))
-        values[slot] = (values[slot] or 0.0) + int(row["n"]) / rng.step
+        if slot is not None and epoch(row["last_time"]) >= rng.start.timestamp():
+            counts.setdefault(str(row["class"]), [0] * len(bins))[slot] += int(row["n"])
+
+    def rate(n: int, i: int) -> float | None:
+        return n / seconds[i] if measured(seconds[i], rng.step) else None
+
     summary: list[dict[str, Any] | None] = [None] * len(bins)
     for row in store.query(queries.red_summary(database, red, rng.start, rng.end, rng.step)).dicts():
         slot = _slot(index, row["t"], rng.step)
-        if slot is not None:
+        if slot is not None and measured(seconds[slot], rng.step):
             summary[slot] = row
     what = "requests" if red.is_http else "events"
-    order = sorted(by_class, key=lambda c: (CLASS_ORDER.index(c) if c in CLASS_ORDER else 9, c))
-    total = [sum(v[i] or 0.0 for v in by_class.values()) for i in range(len(bins))]
-    rate = {
+    order = sorted(counts, key=lambda c: (CLASS_ORDER.index(c) if c in CLASS_ORDER else 9, c))
+    total = [rate(sum(c[i] for c in counts.values()), i) for i in range(len(bins))]
+    rate_chart = {
         "id": f"{red.table}-rate",
         "title": f"{red.table}: {what} per second" + (" by status class" if red.is_http else " by level"),
         "unit": f"{what}/s",
         "x": bins,
-        "series": [{"label": name, "values": by_class[name]} for name in order]
+        "series": [{"label": name, "values": [rate(n, i) for i, n in enumerate(counts[name])]}
+                   for name in order]
         + [{"label": "total", "values": total}],
+        "logs": {"table": red.table},
     }
-    charts = [_analysed(rate, "total", list(total))]
+    charts = [_with_axis(_analysed(rate_chart, "total", list(total), partial=partial))]
     if queries.error_condition(red):
         ratio = [100.0 * int(r["errors"] or 0) / int(r["n"]) if r and r["n"] else None for r in summary]
         chart = {
@@ -95,19 +209,21 @@ def red_charts(store: Store, database: str, red: Red, rng: Range) -> list[Chart]
             "unit": "%",
             "x": bins,
             "series": [{"label": "errors %", "values": ratio}],
+            "logs": {"table": red.table, "level": "errors"},
         }
-        charts.append(_analysed(chart, "errors %", ratio))
+        charts.append(_with_axis(_analysed(chart, "errors %", ratio, PERCENT, partial)))
     if red.duration:
         series = [{"label": f"p{q}", "values": [_float(r, f"p{q}") for r in summary]} for q in (50, 95, 99)]
         chart = {
             "id": f"{red.table}-latency",
-            "title": f"{red.table}: latency (seconds)",
+            "title": f"{red.table}: latency",
             "unit": "s",
             "x": bins,
             "series": series,
+            "logs": {"table": red.table},
         }
         p95: list[float | None] = [_float(r, "p95") for r in summary]
-        charts.append(_analysed(chart, "p95", p95))
+        charts.append(_with_axis(_analysed(chart, "p95", p95, partial=partial)))
     return charts
 
 
@@ -134,17 +250,35 @@ def _per_host(
 
 
 def events_chart(store: Store, database: str, table: str, rng: Range) -> Chart:
-    rows = store.query(queries.events_by_host(database, table, rng.start, rng.end, rng.step)).dicts()
-    series = _per_host(rows, rng, lambda r: int(r["n"]) / rng.step)
-    for item in series:
-        item["values"] = [v or 0.0 for v in item["values"]]
-    return {
+    """Events per second of each host: a gap where the host's rows had not begun or went stale."""
+    rows = store.query(
+        queries.events_by_host(database, table, rng.start - lookback(rng), rng.end, rng.step)
+    ).dicts()
+    bins, index = _bin_index(rng)
+    by_host: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_host[str(row["host"])].append(row)
+    series = []
+    partial: set[int] = set()
+    for host in sorted(by_host):
+        seconds = covered(rng, by_host[host])
+        counts = [0] * len(bins)
+        for row in by_host[host]:
+            slot = _slot(index, row["t"], rng.step)
+            if slot is not None and epoch(row["last_time"]) >= rng.start.timestamp():
+                counts[slot] += int(row["n"])
+        values = [n / seconds[i] if measured(seconds[i], rng.step) else None for i, n in enumerate(counts)]
+        series.append({"label": host, "values": values})
+        partial.update(partial_bins(seconds, rng.step))
+    return _with_axis({
         "id": f"{table}-events",
         "title": f"{table}: events per second by host",
         "unit": "events/s",
-        "x": rng.bins(),
+        "x": bins,
         "series": series,
-    }
+        "partial": sorted(partial),
+        "logs": {"table": table},
+    })
 
 
 def cpu_busy(rows: list[dict[str, Any]], rng: Range) -> list[dict[str, Any]]:
@@ -329,23 +463,30 @@ def _gauge_chart(title: str, metrics: Metrics, gauge: Gauge, bins: list[int], se
 def service_charts(
     store: Store, database: str, service: Service, rng: Range, tables: set[str]
 ) -> list[Chart]:
-    """Every chart of one service over ``rng`` (tables the store does not have yet are skipped)."""
+    """Every chart of one service over ``rng`` (tables the store does not have yet are skipped),
+    each with the one unit of its axis."""
+    charts = _service_charts(store, database, service, rng, tables)
+    return [_with_axis(c) if "unit" in c and "axis" not in c else c for c in charts]
+
+
+def _service_charts(
+    store: Store, database: str, service: Service, rng: Range, tables: set[str]
+) -> list[Chart]:
     charts: list[Chart] = []
     if service.role == "host_metrics":
         for metrics in service.metrics:
             if metrics.table in tables:
                 charts += host_charts(store, database, metrics.table, rng)
         return charts
-    covered = set()
+    done = set()
     for red in service.red:
         if red.table in tables:
             charts += red_charts(store, database, red, rng)
-            covered.add(red.table)
+            done.add(red.table)
     for metrics in service.metrics:
         if metrics.table in tables:
             charts += gauge_charts(store, database, service.title, metrics, rng)
     for table in service.tables:
-        is_log = "host" in {c.name for c in table.columns} and not table.holds_metrics
-        if table.name in tables and table.name not in covered and is_log:
+        if table.name in tables and table.name not in done and table.is_log:
             charts.append(events_chart(store, database, table.name, rng))
     return charts

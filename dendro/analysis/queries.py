@@ -58,9 +58,11 @@ def class_expression(red: Red) -> str:
 
 
 def rate_by_class(database: str, red: Red, start: datetime, end: datetime, step: int) -> str:
-    """Events per bin, split by status class (HTTP) or level (databases)."""
+    """Events per bin, split by status class (HTTP) or level (databases), with the first and last
+    event time of each (where the data begins and ends inside a bin)."""
     return (
-        f"SELECT bin(time, {step}s) AS t, {class_expression(red)} AS class, count(*) AS n"
+        f"SELECT bin(time, {step}s) AS t, {class_expression(red)} AS class, count(*) AS n,"
+        " min(time) AS first_time, max(time) AS last_time"
         f" FROM {table_ref(database, red.table)} WHERE {time_range(start, end)}"
         " GROUP BY 1, 2 ORDER BY 1, 2"
     )
@@ -83,9 +85,11 @@ def red_summary(database: str, red: Red, start: datetime, end: datetime, step: i
 
 
 def events_by_host(database: str, table: str, start: datetime, end: datetime, step: int) -> str:
-    """Events per bin and host (services without a RED mapping, such as syslog)."""
+    """Events per bin and host (services without a RED mapping, such as syslog), with the first
+    and last event time of each."""
     return (
-        f"SELECT bin(time, {step}s) AS t, host, count(*) AS n FROM {table_ref(database, table)}"
+        f"SELECT bin(time, {step}s) AS t, host, count(*) AS n, min(time) AS first_time,"
+        f" max(time) AS last_time FROM {table_ref(database, table)}"
         f" WHERE {time_range(start, end)} GROUP BY 1, 2 ORDER BY 1, 2"
     )
 

@@ -2,7 +2,8 @@
 
 A range is cut into bins of ``step`` seconds aligned to the epoch (as ``bin(time, …)`` aligns
 them on both stores), about a hundred per chart whatever the range, so a 7-day chart costs the
-browser no more than a 15-minute one.
+browser no more than a 15-minute one. A range starts at a bin's start (the asked start rounded
+down), so its first bin is whole; its last bin is still filling when the range ends now.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def parse(
     key = key or "1h"
     if key in PRESETS:
         seconds, step = PRESETS[key]
-        return Range(now - timedelta(seconds=seconds), now, step, key)
+        return Range(_aligned(now - timedelta(seconds=seconds), step), now, step, key)
     if key != "custom":
         raise RangeError(f"range: {key!r} is not one of {', '.join(PRESETS)} or custom")
     if not start or not end:
@@ -84,7 +85,13 @@ def parse(
         raise RangeError("the end of the range must come after its start")
     if finish - begin > MAX_RANGE:
         raise RangeError(f"a range may span at most {MAX_RANGE.days} days")
-    return Range(begin, finish, step_for((finish - begin).total_seconds()), "custom")
+    step = step_for((finish - begin).total_seconds())
+    return Range(_aligned(begin, step), finish, step, "custom")
+
+
+def _aligned(moment: datetime, step: int) -> datetime:
+    """``moment`` rounded down to the start of its bin."""
+    return datetime.fromtimestamp(int(moment.timestamp()) // step * step, UTC)
 
 
 def epoch(value: Any) -> float:

@@ -5,11 +5,14 @@
   σ̂ = 1.4826·MAD (the MAD's consistent estimate of a normal standard deviation); a point outside
   its band is an anomaly. Median and MAD ignore the outliers they are meant to find, unlike a
   mean and standard deviation, and no threshold is fixed in advance. A floor on σ̂ (a share of the
-  median) keeps a perfectly flat history from flagging every tiny wobble.
+  median) keeps a perfectly flat history from flagging every tiny wobble. Only real points make a
+  history: a gap (no data) is no point, a bin still filling is not judged nor used, and a point
+  is judged only once :data:`MIN_BASELINE_POINTS` real points precede it in its window. The band
+  never leaves the quantity's domain (a rate is never below 0, a ratio never above 100 %).
 - **Forecast**: Holt's linear trend as an exponential-smoothing state-space model, ETS(A,A,N)
   (statsmodels' ``ETSModel``), fitted on the series, predicts the next period with a
-  prediction interval (the model's own, not a hand-made band). The damped variant was four
-  times slower to fit for no visible gain over a chart's horizon.
+  prediction interval (the model's own, not a hand-made band), clipped to the quantity's domain.
+  The damped variant was four times slower to fit for no visible gain over a chart's horizon.
 - **Disk time to full**: an ordinary least-squares line (statsmodels ``OLS``) through the used
   bytes over time; the time until it reaches the filesystem's size, with the range given by the
   95% confidence interval of the slope.
@@ -21,16 +24,34 @@ import itertools
 import math
 import statistics
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 #: the MAD of a normal distribution is 0.6745 σ: 1.4826·MAD estimates σ
 MAD_SCALE = 1.4826
 DEFAULT_WINDOW = 20
 DEFAULT_K = 3.0
+#: bins of history the anomaly alert rules need before they judge a host (dendro.alerts.state)
 MIN_HISTORY = 5
+#: real points (not gaps, not partial bins) a chart's baseline needs before it judges a point
+MIN_BASELINE_POINTS = 10
 MIN_FORECAST_POINTS = 12
 RELATIVE_FLOOR = 0.05
+
+
+#: a quantity's domain: (lowest, highest) value it can take, None where unbounded
+Domain = tuple[float | None, float | None]
+#: a rate, a count, a duration: never below 0
+NON_NEGATIVE: Domain = (0.0, None)
+
+
+def clamp(value: float, domain: Domain) -> float:
+    low, high = domain
+    if low is not None and value < low:
+        return low
+    if high is not None and value > high:
+        return high
+    return value
 
 
 @dataclass
@@ -42,21 +63,39 @@ class Baseline:
     outliers: list[int]
 
 
-def baseline(values: Sequence[float | None], window: int = DEFAULT_WINDOW, k: float = DEFAULT_K) -> Baseline:
-    """Rolling median ± k·1.4826·MAD over the ``window`` points before each point."""
+def baseline(
+    values: Sequence[float | None],
+    window: int = DEFAULT_WINDOW,
+    k: float = DEFAULT_K,
+    *,
+    domain: Domain = (None, None),
+    partial: Collection[int] = (),
+    min_points: int = MIN_BASELINE_POINTS,
+) -> Baseline:
+    """Rolling median ± k·1.4826·MAD over the real points among the ``window`` points before each.
+
+    ``partial`` are the indexes of bins still filling (or only partly covered): they get no band,
+    are never outliers and are no history. A point with fewer than ``min_points`` real points
+    before it in its window (all of them, for a window that short) is not judged. The band is
+    clamped to ``domain``.
+    """
+    skip = set(partial)
+    needed = min(min_points, window)
     lower: list[float | None] = []
     upper: list[float | None] = []
     outliers: list[int] = []
     for i, value in enumerate(values):
-        history = [v for v in values[max(0, i - window) : i] if v is not None and math.isfinite(v)]
-        if len(history) < MIN_HISTORY:
+        first = max(0, i - window)
+        history = [v for j, v in enumerate(values[first:i], first)
+                   if j not in skip and v is not None and math.isfinite(v)]
+        if i in skip or len(history) < needed:
             lower.append(None)
             upper.append(None)
             continue
         median = statistics.median(history)
         mad = statistics.median(abs(v - median) for v in history)
         spread = max(MAD_SCALE * mad, RELATIVE_FLOOR * abs(median), 1e-9)
-        low, high = median - k * spread, median + k * spread
+        low, high = clamp(median - k * spread, domain), clamp(median + k * spread, domain)
         lower.append(low)
         upper.append(high)
         if value is not None and (value < low or value > high):
@@ -76,12 +115,13 @@ class Forecast:
 
 
 def forecast(
-    values: Sequence[float | None], steps: int, level: float = 0.9, floor: float | None = 0.0
+    values: Sequence[float | None], steps: int, level: float = 0.9, domain: Domain = NON_NEGATIVE
 ) -> Forecast | None:
     """Holt's linear trend (ETS(A,A,N)) forecast of the next ``steps`` points (None: too little history).
 
     Missing points are filled by linear interpolation first (the model needs a regular series);
-    ``floor`` clips predictions and bounds that cannot go below it (a rate is never negative).
+    predictions and bounds are clipped to ``domain`` (a rate is never negative, a ratio never
+    above its whole).
     """
     series = _filled(values)
     if series is None or len(series) < MIN_FORECAST_POINTS or steps < 1:
@@ -92,7 +132,7 @@ def forecast(
 
     data = np.asarray(series, dtype=float)
     if float(np.ptp(data)) == 0.0:  # a constant series: the model is degenerate, the answer is not
-        flat = [float(data[0])] * steps
+        flat = [clamp(float(data[0]), domain)] * steps
         return Forecast(flat, list(flat), list(flat), level, "constant series")
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -109,8 +149,7 @@ def forecast(
     upper = [float(v) for v in frame["pi_upper"]]
     if not all(math.isfinite(v) for v in (*mean, *lower, *upper)):
         return None
-    if floor is not None:
-        mean, lower, upper = ([max(floor, v) for v in part] for part in (mean, lower, upper))
+    mean, lower, upper = ([clamp(v, domain) for v in part] for part in (mean, lower, upper))
     return Forecast(mean, lower, upper, level, "Holt's linear trend, ETS(A,A,N), statsmodels")
 
 
