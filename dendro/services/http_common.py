@@ -133,8 +133,12 @@ def alert_events(prefix: str, access: str, error: str, title: str) -> tuple[Aler
     )
 
 
-#: the request line "GET /path HTTP/1.1"; "-", "" or garbage leave method/path/protocol null
-REQUEST_RE = r"^(?P<method>[A-Z][A-Z_-]{0,23}) (?P<path>.+?)(?: (?P<protocol>HTTP/[0-9.]+))?$"
+#: the request line "GET /path HTTP/1.1", kept as the client wrote it: methods and the protocol name
+#: in any case (nginx answers "get /x HTTP/1.1" with a 400 and apache with a 501, and both log the line
+#: as received). "-", "" or garbage (a TLS handshake on a plain port) leave method/path/protocol null.
+REQUEST_RE = (
+    r"^(?P<method>[A-Za-z][A-Za-z0-9_-]{0,23}) (?P<path>.+?)(?: (?P<protocol>(?i:HTTP)/[0-9.]+))?$"
+)
 REQUEST_VRL = f"""
 req = parse_regex(m.request, r'{REQUEST_RE}') ?? {{}}
 """

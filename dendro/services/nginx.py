@@ -201,6 +201,18 @@ ACCESS_SAMPLES = (
         note="TLS handshake on a plain port: garbage request line",
     ),
     Sample(
+        message='127.0.0.1 - - [04/Dec/2026:18:03:11 +0000] "get /lower HTTP/1.1" 400 157 "-" "-" 0.000',
+        expected=_access("2026-12-04T18:03:11.000000Z", method="get", path="/lower", protocol="HTTP/1.1",
+                         status=400, bytes=157, duration=0.0, client_ip="127.0.0.1"),
+        note="nginx 1.22.1: a lower-case method, refused (400) and logged as sent",
+    ),
+    Sample(
+        message='127.0.0.1 - - [04/Dec/2026:18:03:11 +0000] "GET /ok http/1.1" 400 157 "-" "-" 0.000',
+        expected=_access("2026-12-04T18:03:11.000000Z", method="GET", path="/ok", protocol="http/1.1",
+                         status=400, bytes=157, duration=0.0, client_ip="127.0.0.1"),
+        note="nginx 1.22.1: a lower-case protocol name",
+    ),
+    Sample(
         message='10.0.0.2, 10.0.0.1, 192.0.2.9 - - [26/Nov/2026:12:00:00 +0000] "GET /ocelot HTTP/1.1" '
         '200 571 "-" "curl/8.5.0" "-"',
         expected=_access(method="GET", path="/ocelot", protocol="HTTP/1.1", status=200, bytes=571,

@@ -7,6 +7,7 @@ error-log record the servers wrote must parse.
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,3 +123,43 @@ def test_apache_error_log(apache_server: ApacheServer) -> None:
     lines = wait_for_text(apache_server.error_log, "no-such-file-for-the-error-log")
     events = _check_error_log(apache.SERVICE, "no-such-file-for-the-error-log", lines)
     assert "notice" in {e["level"] for e in events}
+
+
+#: request lines a client may send in any case: nginx refuses a method that is not upper case (400,
+#: "client sent invalid method") and apache one it does not implement (501), but both log the line as
+#: received, and the method, target and protocol written there are what a person searches for
+ODD_CASE = ("get /lower HTTP/1.1", "Get /mixed-case HTTP/1.1", "GET /lower-protocol http/1.1")
+
+
+def _raw_requests(port: int, request_lines: tuple[str, ...]) -> None:
+    """Send each request line as written (urllib would upper-case nothing, but it would add its own)."""
+    for line in request_lines:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(f"{line}\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+            while sock.recv(4096):
+                pass
+
+
+def _odd_case_events(service: Service, server: NginxServer | ApacheServer) -> list[dict[str, Any]]:
+    before = len(lines_of(server.access_log)) if server.access_log.exists() else 0
+    _raw_requests(server.port, ODD_CASE)
+    lines = wait_for_lines(server.access_log, before + len(ODD_CASE))[before:]
+    assert len(lines) == len(ODD_CASE)
+    return parse_all(service, f"{service.name}_access", lines)
+
+
+def test_nginx_keeps_the_request_line_of_any_case(nginx_server: NginxServer) -> None:
+    events = _odd_case_events(nginx.SERVICE, nginx_server)
+    assert [(e["method"], e["path"], e["protocol"], e["status"]) for e in events] == [
+        ("get", "/lower", "HTTP/1.1", 400),
+        ("Get", "/mixed-case", "HTTP/1.1", 400),
+        ("GET", "/lower-protocol", "http/1.1", 400),
+    ]
+
+
+def test_apache_keeps_the_request_line_of_any_case(apache_server: ApacheServer) -> None:
+    events = _odd_case_events(apache.SERVICE, apache_server)
+    got = [(e["method"], e["path"], e["protocol"]) for e in events]
+    assert got == [("get", "/lower", "HTTP/1.1"), ("Get", "/mixed-case", "HTTP/1.1"),
+                   ("GET", "/lower-protocol", "http/1.1")]
+    assert all(isinstance(e["status"], int) and e["status"] >= 400 for e in events)
