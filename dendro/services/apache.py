@@ -16,6 +16,8 @@ from datetime import datetime
 from dendro.services.base import (
     TIMESTAMP_FORMAT,
     DemoFeed,
+    Gauge,
+    Metrics,
     Parser,
     Sample,
     Service,
@@ -291,11 +293,31 @@ ERROR_SAMPLES = (
 
 METRICS_SAMPLES = (
     metric_sample("apache", "access_total", "counter", 1042),
+    metric_sample("apache", "sent_bytes_total", "counter", 5_242_880),
     metric_sample("apache", "workers", "gauge", 7, state="busy"),
+    metric_sample("apache", "workers", "gauge", 68, state="idle"),
+    metric_sample("apache", "connections", "gauge", 9, state="total"),
+    metric_sample("apache", "connections", "gauge", 2, state="writing"),
+    metric_sample("apache", "connections", "gauge", 6, state="keepalive"),
+    metric_sample("apache", "connections", "gauge", 1, state="closing"),
     metric_sample("apache", "scoreboard", "gauge", 143, state="waiting",
                   endpoint="http://10.0.0.6/server-status?auto"),
     metric_sample("apache", "cpu_seconds_total", "gauge", 1.5, type="user"),
     metric_sample("apache", "up", "gauge", 1),
+)
+
+#: what Vector's apache_metrics source reads from mod_status (vectordotdev/vector
+#: src/sources/apache_metrics/parser.rs, v0.44.0 and v0.57.0: workers by state busy/idle,
+#: connections by state total/writing/keepalive/closing), kept with the kind it has there
+METRICS = Metrics(
+    table="apache_metrics",
+    gauges=(
+        Gauge("apache_workers", "Workers"),
+        Gauge("apache_connections", "Connections"),
+        Gauge("apache_access_total", "Requests", counter=True),
+        Gauge("apache_sent_bytes_total", "Bytes sent", "bytes", counter=True),
+    ),
+    tags=("state",),
 )
 
 
@@ -343,6 +365,7 @@ SERVICE = Service(
         metrics_table("apache_metrics", "Apache"),
     ),
     red=(red("apache_access"),),
+    metrics=(METRICS,),
     alert_events=alert_events("apache", "apache_access", "apache_error", "Apache"),
     server_config=SERVER_CONFIG,
     server_config_help=SERVER_CONFIG_HELP,

@@ -16,6 +16,8 @@ from datetime import datetime
 from dendro.services.base import (
     TIMESTAMP_FORMAT,
     DemoFeed,
+    Gauge,
+    Metrics,
     Multiline,
     Parser,
     Sample,
@@ -295,9 +297,28 @@ ERROR_SAMPLES = (
 
 METRICS_SAMPLES = (
     metric_sample("nginx", "connections_active", "gauge", 3),
-    metric_sample("nginx", "http_requests_total", "counter", 1042),
+    metric_sample("nginx", "connections_reading", "gauge", 0),
+    metric_sample("nginx", "connections_writing", "gauge", 2),
     metric_sample("nginx", "connections_waiting", "gauge", 1, endpoint="http://10.0.0.5:8080/nginx_status"),
+    metric_sample("nginx", "connections_accepted_total", "counter", 311),
+    metric_sample("nginx", "connections_handled_total", "counter", 311),
+    metric_sample("nginx", "http_requests_total", "counter", 1042),
     metric_sample("nginx", "up", "gauge", 1),
+)
+
+#: what Vector's nginx_metrics source reads from stub_status (vectordotdev/vector
+#: src/sources/nginx_metrics/mod.rs, v0.44.0 and v0.57.0), kept with the kind it has there
+METRICS = Metrics(
+    table="nginx_metrics",
+    gauges=(
+        Gauge("nginx_connections_active", "Active connections"),
+        Gauge("nginx_connections_reading", "Connections reading a request"),
+        Gauge("nginx_connections_writing", "Connections writing a response"),
+        Gauge("nginx_connections_waiting", "Idle keep-alive connections"),
+        Gauge("nginx_connections_accepted_total", "Connections accepted", counter=True),
+        Gauge("nginx_connections_handled_total", "Connections handled", counter=True),
+        Gauge("nginx_http_requests_total", "Requests", counter=True),
+    ),
 )
 
 
@@ -357,6 +378,7 @@ SERVICE = Service(
         metrics_table("nginx_metrics", "nginx"),
     ),
     red=(red("nginx_access"),),
+    metrics=(METRICS,),
     alert_events=alert_events("nginx", "nginx_access", "nginx_error", "nginx"),
     server_config=SERVER_CONFIG,
     server_config_help=SERVER_CONFIG_HELP,

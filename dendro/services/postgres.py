@@ -41,7 +41,9 @@ from dendro.services.base import (
     Column,
     DemoFeed,
     Example,
+    Gauge,
     LogPanels,
+    Metrics,
     Multiline,
     Parser,
     Red,
@@ -482,6 +484,19 @@ POSTGRES_METRICS_SAMPLES = (
     ),
 )
 
+#: what Vector's postgresql_metrics source reads from pg_stat_database (vectordotdev/vector
+#: src/sources/postgresql_metrics.rs, v0.44.0 and v0.57.0), per database, kept with the kind it has there
+POSTGRES_METRICS = Metrics(
+    table="postgres_metrics",
+    gauges=(
+        Gauge("pg_stat_database_numbackends", "Backends (connections)"),
+        Gauge("pg_stat_database_xact_commit_total", "Commits", counter=True),
+        Gauge("pg_stat_database_xact_rollback_total", "Rollbacks", counter=True),
+        Gauge("pg_stat_database_deadlocks_total", "Deadlocks", counter=True),
+    ),
+    tags=("db",),
+)
+
 POSTGRES_TABLE = log_table(
     "postgres",
     "PostgreSQL server log records: errors, FATALs, slow statements.",
@@ -595,6 +610,7 @@ SERVICE = Service(
     ),
     server_config_help="Add to postgresql.conf (or a file in conf.d/) and reload PostgreSQL.",
     role="database",
+    metrics=(POSTGRES_METRICS,),
     demo=(
         DemoFeed("postgres_logs", line=demo_line, rate=8),
         DemoFeed("postgres_metrics", inputs=replay(POSTGRES_METRICS_SAMPLES)),

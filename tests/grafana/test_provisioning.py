@@ -162,7 +162,8 @@ def test_the_red_status_classes_have_fixed_colours() -> None:
 
 def test_only_configured_services_get_rows_and_panels() -> None:
     built = dashboards(from_dict({"services": ["nginx"]}))
-    assert set(built) == {"red", "logs", "anomaly", "pipeline"}  # no host service: no hosts dashboard
+    # nginx keeps its status-page metrics: a Service metrics dashboard; no host service: no hosts dashboard
+    assert set(built) == {"red", "logs", "anomaly", "pipeline", "metrics"}
     text = json.dumps(built)
     for absent in ("apache_access", "mysql_slow", '"postgres"', "PostgreSQL"):
         assert absent not in text
