@@ -5,8 +5,8 @@ Each chart is a dict ready for JSON (and for uPlot): ``x`` (bin start, epoch sec
 (label + one value per bin, None where nothing was measured), ``axis`` (the one unit its values
 are shown in, and the factor to it), and for the rate, error-ratio and latency charts the
 ``baseline`` band with its ``outliers``, the ``forecast`` of the next quarter of the range (see
-:mod:`dendro.analysis.stats`), the ``partial`` bins and the ``logs`` a point opens. Every value
-comes from the store.
+:mod:`dendro.analysis.stats`), the ``partial`` bins, a rate chart's ``covered`` seconds of each
+bin, and the ``logs`` a point opens. Every value comes from the store.
 
 The charts invent no signal:
 
@@ -197,6 +197,7 @@ def red_charts(store: Store, database: str, red: Red, rng: Range) -> list[Chart]
         "series": [{"label": name, "values": [rate(n, i) for i, n in enumerate(counts[name])]}
                    for name in order]
         + [{"label": "total", "values": total}],
+        "covered": seconds,
         "logs": {"table": red.table},
     }
     charts = [_with_axis(_analysed(rate_chart, "total", list(total), partial=partial))]

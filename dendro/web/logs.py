@@ -6,15 +6,13 @@ page's links). The client honours ``AWS_ENDPOINT_URL``.
 
 Local: the ``*.log`` files of the data directory, newest lines first, paged: ``dendro up``
 writes the ingest's own log there (``ingest.log``: refused requests, rejected events, a summary
-a minute). Where there is no log file yet (a store filled by ``dendro ingest``), the page says so
-and shows the store's ``rejected`` and ``parse_error`` rows, where the local pipeline's problems
-end up.
+a minute). The store's ``rejected`` and ``parse_error`` rows, where the pipeline's problems end
+up, are searched by the logs explorer like every other table.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +22,8 @@ TAIL_BYTES = 8 * 1024 * 1024
 PAGE_LINES = 200
 STREAMS_PER_PAGE = 25
 EVENTS_PER_PAGE = 100
-#: the store's problem tables shown when there is no log file, and how far back
-PROBLEM_TABLES = ("rejected", "parse_error")
-PROBLEM_DAYS = 7
+#: the local store's table of the events that fit no table (with the reason and the raw event)
+REJECTED = "rejected"
 
 
 def loader_log_group(pipeline: str) -> str:
@@ -148,7 +145,3 @@ def stream_events(client: Any, group: str, stream: str, token: str | None) -> Ev
     if not events:  # CloudWatch hands back the same token at the end: stop there
         older = None
     return EventPage(group, stream, events, older if older != token else None, newer if token else None)
-
-
-def problem_columns(table: str) -> Sequence[str]:
-    return ("table", "reason", "event") if table == "rejected" else ("host", "source", "error", "message")

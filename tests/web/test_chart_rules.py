@@ -153,9 +153,9 @@ def test_the_error_ratio_chart_is_clamped_to_percent(store: Any) -> None:
     errors = _red(store, Range(T0, T0 + timedelta(minutes=60), 60, "custom"))["errors"]
     assert errors["domain"] == [0.0, 100.0]
     band = [v for v in errors["baseline"]["lower"] + errors["baseline"]["upper"] if v is not None]
-    assert band and 0.0 <= min(band) and max(band) <= 100.0
+    assert band and min(band) >= 0.0 and max(band) <= 100.0
     forecast = errors["forecast"]
-    assert forecast and 0.0 <= min(forecast["lower"]) and max(forecast["upper"]) <= 100.0
+    assert forecast and min(forecast["lower"]) >= 0.0 and max(forecast["upper"]) <= 100.0
 
 
 def test_one_unit_per_axis() -> None:

@@ -22,7 +22,7 @@ def test_local_log_file_newest_first_and_paged(known: Known, tmp_path: os.PathLi
     directory = Path(tmp_path)
     (directory / "ingest.log").write_text("".join(f"line {i} <b>\n" for i in range(450)), encoding="utf-8")
     client = create_app(known.config, known.store, log_dir=directory).test_client()
-    page = client.get("/logs").get_data(as_text=True)
+    page = client.get("/logs?source=dendro").get_data(as_text=True)
     lines = re.search(r'<pre class="log" id="log-lines">(.*?)</pre>', page, re.S).group(1).splitlines()  # type: ignore[union-attr]
     assert lines[0] == "line 449 &lt;b&gt;" and len(lines) == 200
     last = client.get("/logs?file=ingest.log&page=3").get_data(as_text=True)
@@ -32,9 +32,9 @@ def test_local_log_file_newest_first_and_paged(known: Known, tmp_path: os.PathLi
     assert body["files"] == ["ingest.log"] and body["total_lines"] == 450
 
 
-def test_local_without_log_file_shows_the_store_problems(client: object, known: Known) -> None:
-    page = client.get("/logs").get_data(as_text=True)  # type: ignore[attr-defined]
-    assert "writes no log file" in page and "unknown event type" in page
+def test_local_without_log_file_says_so_and_links_the_store_problems(client: object, known: Known) -> None:
+    page = client.get("/logs?source=dendro").get_data(as_text=True)  # type: ignore[attr-defined]
+    assert 'id="no-log-file"' in page and "/logs?table=parse_error" in page and "/logs?table=rejected" in page
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_loader_log_streams_and_events(aws: None, known: Known) -> None:
     )
     config = replace(known.config, backend="aws")
     client = create_app(config, known.store, log_dir=known.data_dir).test_client()
-    listing = client.get("/logs").get_data(as_text=True)
+    listing = client.get("/logs?source=dendro").get_data(as_text=True)
     assert group in listing and listing.count('href="/logs?stream=') == 25
     older = re.search(r'href="(/logs\?token=[^"]+)"', listing)
     assert older, "a link to the next page of streams"
@@ -86,7 +86,7 @@ def test_loader_log_streams_and_events(aws: None, known: Known) -> None:
 
 def test_missing_log_group_is_explained(aws: None, known: Known) -> None:
     client = create_app(replace(known.config, backend="aws"), known.store).test_client()
-    assert "does not exist yet" in client.get("/logs").get_data(as_text=True)
+    assert "does not exist yet" in client.get("/logs?source=dendro").get_data(as_text=True)
 
 
 def test_alert_states_from_cloudwatch_alarms(aws: None, known: Known) -> None:
