@@ -70,8 +70,9 @@ def level_condition(view: LogView, level: str) -> str | None:
         if view.level:
             return f"lower({quote(view.level)}) IN ({', '.join(literal(w) for w in ERROR_WORDS)})"
         return None
-    if wanted in status.CLASSES:
-        return f"{status.class_sql(quote(view.status))} = {literal(wanted)}" if view.status else None
+    if wanted in status.CLASSES:  # the class of its first digit, as status.class_sql reads it
+        low = int(wanted[0]) * 100
+        return f"{quote(view.status)} BETWEEN {low} AND {low + 99}" if view.status else None
     if wanted.isdigit():
         return f"{quote(view.status)} = {int(wanted)}" if view.status else None
     return f"lower({quote(view.level)}) = {literal(wanted)}" if view.level else None
@@ -133,7 +134,7 @@ def search_sql(database: str, sources: Sequence[Source], search: Search, limit: 
     for source in found:
         own = {c.name: c.type for c in source.view.table.columns}
         values = ", ".join(
-            f"{quote(n)} AS {quote(n)}" if own.get(n) == kind
+            quote(n) if own.get(n) == kind
             else f"CAST({quote(n) if n in own else 'NULL'} AS {kind}) AS {quote(n)}"
             for n, kind in types.items()
         )

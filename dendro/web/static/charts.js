@@ -1,5 +1,10 @@
 /* Charts page: fetch the service's chart data from the JSON API and draw it with uPlot.
-   Every value drawn comes from the API; nothing is made up here. */
+   Every value drawn comes from the API; nothing is made up here.
+   - every panel of the page shares one time axis (the range, and the forecast's horizon when a
+     panel has one): the same x values, one crosshair, one zoom (double-click resets them all);
+   - no data is a gap (a lone point is drawn as a dot); a partial bin is shaded "filling";
+   - each y axis has one unit (the API's chart.axis), written once beside the axis;
+   - a click on a point opens the logs of that service, table and minute (the bin, when longer). */
 (function () {
   "use strict";
   var root = document.getElementById("charts");
@@ -9,6 +14,8 @@
   var CLASS_COLORS = {"1xx": "#7b5ea7", "2xx": "#2a9d5c", "3xx": "#2f6fdf", "4xx": "#e0a100", "5xx": "#d1495b", "total": "#333333"};
   var plots = [];
   var timer = null;
+  var syncing = false;
+  window.dendroPlots = {};
 
   function utc(ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); }
 
@@ -22,17 +29,44 @@
     return q.toString();
   }
 
-  function pad(values, n) {
-    var out = values.slice();
-    while (out.length < n) { out.push(null); }
+  /* A number in the axis' unit with as many decimals as the tick step needs (or 3 significant). */
+  function num(v, incr) {
+    if (v == null || !isFinite(v)) { return "—"; }
+    var decimals;
+    if (incr) { decimals = Math.max(0, Math.min(4, -Math.floor(Math.log10(incr) + 1e-9))); }
+    else { decimals = Math.abs(v) >= 100 || v === 0 ? 0 : Math.max(0, Math.min(4, 2 - Math.floor(Math.log10(Math.abs(v))))); }
+    return v.toFixed(decimals);
+  }
+
+  function axisOf(chart) { return chart.axis || {unit: chart.unit || "", factor: 1}; }
+
+  function legendValue(chart) {
+    var axis = axisOf(chart);
+    return function (u, v) { return v == null ? "—" : num(v * axis.factor) + " " + axis.unit; };
+  }
+
+  /* The page's one time axis: every chart's bins and every forecast's, in order. */
+  function pageTimes(charts) {
+    var seen = {};
+    charts.forEach(function (c) {
+      (c.x || []).forEach(function (t) { seen[t] = true; });
+      if (c.forecast) { c.forecast.x.forEach(function (t) { seen[t] = true; }); }
+    });
+    return Object.keys(seen).map(Number).sort(function (a, b) { return a - b; });
+  }
+
+  function placed(xs, values, at) {
+    var out = new Array(at.length).fill(null);
+    xs.forEach(function (t, i) { if (values[i] != null && at.index[t] != null) { out[at.index[t]] = values[i]; } });
     return out;
   }
 
-  function fmt(v, unit) {
-    if (v == null) { return "—"; }
-    if (unit === "%") { return v.toFixed(2) + " %"; }
-    if (unit === "s") { return v < 1 ? (v * 1000).toFixed(1) + " ms" : v.toFixed(3) + " s"; }
-    return Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3);
+  function isolated(values) {
+    return function () {
+      var idx = [];
+      values.forEach(function (v, i) { if (v != null && values[i - 1] == null && values[i + 1] == null) { idx.push(i); } });
+      return idx;
+    };
   }
 
   function countPoints(chart) {
@@ -41,51 +75,168 @@
     return n;
   }
 
-  function build(chart) {
-    var xs = chart.x.slice();
-    var fc = chart.forecast;
-    var extra = fc ? fc.x.slice(1) : [];
-    var x = xs.concat(extra);
-    var n = x.length;
-    var data = [x];
+  function build(chart, at) {
+    var data = [at];
     var series = [{}];
+    var value = legendValue(chart);
     chart.series.forEach(function (s, i) {
-      data.push(pad(s.values, n));
+      var values = placed(chart.x, s.values, at);
+      data.push(values);
       series.push({label: s.label, stroke: CLASS_COLORS[s.label] || COLORS[i % COLORS.length],
-                   width: s.label === chart.analysed ? 2 : 1.5, spanGaps: false, points: {show: false},
-                   value: function (u, v) { return fmt(v, chart.unit); }});
+                   width: s.label === chart.analysed ? 2 : 1.5, spanGaps: false,
+                   points: {show: true, size: 5, filter: isolated(values)}, value: value});
     });
     var bands = [];
     if (chart.baseline) {
       var upperIdx = data.length;
-      data.push(pad(chart.baseline.upper, n));
-      series.push({label: "baseline high", stroke: "rgba(47,111,223,0.25)", width: 1, points: {show: false}});
-      data.push(pad(chart.baseline.lower, n));
-      series.push({label: "baseline low", stroke: "rgba(47,111,223,0.25)", width: 1, points: {show: false}});
+      data.push(placed(chart.x, chart.baseline.upper, at));
+      series.push({label: "baseline high", stroke: "rgba(47,111,223,0.25)", width: 1, points: {show: false}, value: value});
+      data.push(placed(chart.x, chart.baseline.lower, at));
+      series.push({label: "baseline low", stroke: "rgba(47,111,223,0.25)", width: 1, points: {show: false}, value: value});
       bands.push({series: [upperIdx, upperIdx + 1], fill: "rgba(47,111,223,0.10)"});
       var analysed = chart.series.filter(function (s) { return s.label === chart.analysed; })[0];
-      var marks = new Array(n).fill(null);
+      var marks = chart.x.map(function () { return null; });
       chart.baseline.outliers.forEach(function (i) { marks[i] = analysed.values[i]; });
-      data.push(marks);
+      data.push(placed(chart.x, marks, at));
       series.push({label: "outside baseline", stroke: "#d1495b", fill: "#d1495b", width: 0,
                    paths: function () { return null; }, points: {show: true, size: 8, space: 0, fill: "#d1495b"},
-                   value: function (u, v) { return fmt(v, chart.unit); }});
+                   value: value});
     }
+    var fc = chart.forecast;
     if (fc) {
-      var lead = new Array(xs.length - 1).fill(null);
       var fIdx = data.length;
-      data.push(pad(lead.concat(fc.mean), n));
-      series.push({label: "forecast", stroke: "#7b5ea7", width: 2, dash: [6, 4], points: {show: false},
-                   value: function (u, v) { return fmt(v, chart.unit); }});
-      data.push(pad(lead.concat(fc.upper), n));
+      data.push(placed(fc.x, fc.mean, at));
+      series.push({label: "forecast", stroke: "#7b5ea7", width: 2, dash: [6, 4], points: {show: false}, value: value});
+      data.push(placed(fc.x, fc.upper, at));
       series.push({label: Math.round(fc.level * 100) + "% high", stroke: "rgba(123,94,167,0.3)", width: 1,
-                   points: {show: false}});
-      data.push(pad(lead.concat(fc.lower), n));
+                   points: {show: false}, value: value});
+      data.push(placed(fc.x, fc.lower, at));
       series.push({label: Math.round(fc.level * 100) + "% low", stroke: "rgba(123,94,167,0.3)", width: 1,
-                   points: {show: false}});
+                   points: {show: false}, value: value});
       bands.push({series: [fIdx + 1, fIdx + 2], fill: "rgba(123,94,167,0.12)"});
     }
     return {data: data, series: series, bands: bands};
+  }
+
+  /* Shade the bins measured over part of their length: drawn, never judged. */
+  function shadePartial(chart, step) {
+    return function (u) {
+      if (!chart.partial || !chart.partial.length) { return; }
+      var ctx = u.ctx;
+      ctx.save();
+      ctx.fillStyle = "rgba(120,120,120,0.12)";
+      ctx.font = Math.round(10 * devicePixelRatio) + "px system-ui, sans-serif";
+      ctx.textAlign = "left";
+      ctx.textBaseline = "top";
+      chart.partial.forEach(function (i) {
+        var left = u.valToPos(chart.x[i], "x", true);
+        var right = u.valToPos(chart.x[i] + step, "x", true);
+        ctx.fillRect(left, u.bbox.top, Math.max(1, right - left), u.bbox.height);
+        ctx.fillStyle = "rgba(80,80,80,0.8)";
+        ctx.fillText("partial", left + 2 * devicePixelRatio, u.bbox.top + 2 * devicePixelRatio);
+        ctx.fillStyle = "rgba(120,120,120,0.12)";
+      });
+      ctx.restore();
+    };
+  }
+
+  function logsUrl(chart, t, step) {
+    var start = step < 60 ? Math.floor(t / 60) * 60 : t;
+    var end = start + Math.max(60, step);
+    var q = new URLSearchParams();
+    q.set("service", root.dataset.service);
+    q.set("table", chart.logs.table);
+    if (chart.logs.level) { q.set("level", chart.logs.level); }
+    q.set("range", "custom");
+    q.set("start", new Date(start * 1e3).toISOString().slice(0, 19));
+    q.set("end", new Date(end * 1e3).toISOString().slice(0, 19));
+    return root.dataset.logs + "?" + q.toString();
+  }
+
+  /* One click (not a drag) on the plot opens the logs of the point under the cursor. */
+  function clickToLogs(chart, step) {
+    return function (u) {
+      var down = null;
+      u.over.addEventListener("mousedown", function (e) { down = [e.clientX, e.clientY]; });
+      u.over.addEventListener("click", function (e) {
+        if (!down || Math.abs(e.clientX - down[0]) > 3 || Math.abs(e.clientY - down[1]) > 3) { return; }
+        var idx = u.cursor.idx;
+        if (idx == null) { return; }
+        var t = u.data[0][idx];
+        if (chart.x.indexOf(t) < 0) { return; }  // the forecast's bins have no logs yet
+        window.location.href = logsUrl(chart, t, step);
+      });
+      u.over.title = "Click a point for the logs of that minute";
+    };
+  }
+
+  /* Zooming one panel zooms them all; a double-click resets them all. */
+  function syncZoom(u, key) {
+    if (key !== "x" || syncing) { return; }
+    syncing = true;
+    plots.forEach(function (p) {
+      if (p !== u && (p.scales.x.min !== u.scales.x.min || p.scales.x.max !== u.scales.x.max)) {
+        p.setScale("x", {min: u.scales.x.min, max: u.scales.x.max});
+      }
+    });
+    syncing = false;
+  }
+
+  function yRange(chart) {
+    var low = chart.domain ? chart.domain[0] : null;
+    return function (u, min, max) {
+      if (min == null || max == null) { return [0, 1]; }
+      var bottom = low === 0 || min >= 0 ? Math.min(0, min) : min;
+      var top = max > bottom ? max + (max - bottom) * 0.08 : bottom + 1;
+      if (chart.domain && chart.domain[1] != null) { top = Math.min(top, chart.domain[1]); }
+      return [bottom, top];
+    };
+  }
+
+  function plotOptions(chart, box, built, step) {
+    var axis = axisOf(chart);
+    var hooks = {draw: [shadePartial(chart, step)], setScale: [syncZoom]};
+    if (chart.logs) { hooks.ready = [clickToLogs(chart, step)]; }
+    return {
+      width: Math.max(300, box.clientWidth - 24), height: 240, tzDate: utc, series: built.series, bands: built.bands,
+      scales: {x: {time: true}, y: {range: yRange(chart)}},
+      cursor: {sync: {key: "dendro-page"}},
+      axes: [{}, {size: 64, label: axis.unit, labelSize: 18,
+                  values: function (u, vals, ax, space, incr) {
+                    var labels = vals.map(function (v) { return num(v * axis.factor, incr * axis.factor); });
+                    box.dataset.yTicks = labels.join("|");
+                    return labels;
+                  }}],
+      legend: {live: true},
+      hooks: hooks
+    };
+  }
+
+  function caption(box, chart) {
+    var notes = [];
+    if (chart.baseline) {
+      notes.push(chart.baseline.outliers.length + " point(s) of “" + chart.analysed + "” outside the baseline band" +
+        (chart.forecast ? "; forecast: " + chart.forecast.method : ""));
+    }
+    if (chart.forecast_note) { notes.push(chart.forecast_note); }
+    if (chart.partial && chart.partial.length) {
+      notes.push("shaded: bin(s) with data over part of their length (the one still filling, or where the data began), drawn but not judged");
+    }
+    notes.forEach(function (text) {
+      var p = document.createElement("p"); p.className = "dim"; p.textContent = text; box.appendChild(p);
+    });
+    if (chart.logs) {
+      var link = document.createElement("a");
+      var q = new URLSearchParams(params());
+      q.set("service", root.dataset.service);
+      q.set("table", chart.logs.table);
+      if (chart.logs.level) { q.set("level", chart.logs.level); }
+      link.href = root.dataset.logs + "?" + q.toString();
+      link.className = "logs-link";
+      link.textContent = "Logs of " + chart.logs.table + (chart.logs.level ? " (" + chart.logs.level + ")" : "") +
+        " over this range; click a point for its minute";
+      var p = document.createElement("p"); p.appendChild(link); box.appendChild(p);
+    }
   }
 
   function disksTable(chart) {
@@ -132,12 +283,17 @@
   function draw(payload) {
     plots.forEach(function (p) { p.destroy(); });
     plots = [];
+    window.dendroPlots = {};
     root.textContent = "";
     if (!payload.charts.length) {
       var p = document.createElement("p");
       p.textContent = "This service has no table with data in the store yet.";
       root.appendChild(p);
     }
+    var at = pageTimes(payload.charts);
+    at.index = {};
+    at.forEach(function (t, i) { at.index[t] = i; });
+    var step = payload.range.step;
     payload.charts.forEach(function (chart) {
       var box = document.createElement("section");
       box.className = "chart";
@@ -156,25 +312,14 @@
         box.appendChild(empty);
         return;
       }
-      var built = build(chart);
-      var opts = {
-        width: Math.max(300, box.clientWidth - 24), height: 240, tzDate: utc, series: built.series, bands: built.bands,
-        scales: {x: {time: true}},
-        axes: [{}, {size: 72, values: function (u, vals) { return vals.map(function (v) { return fmt(v, chart.unit); }); }}],
-        legend: {live: true}
-      };
-      plots.push(new uPlot(opts, built.data, box));
-      if (chart.forecast_note) {
-        var note = document.createElement("p"); note.className = "dim"; note.textContent = chart.forecast_note;
-        box.appendChild(note);
-      }
-      if (chart.baseline) {
-        var out = document.createElement("p");
-        out.className = "dim outliers";
-        out.textContent = chart.baseline.outliers.length + " point(s) of “" + chart.analysed + "” outside the baseline band" +
-          (chart.forecast ? "; forecast: " + chart.forecast.method : "");
-        box.appendChild(out);
-      }
+      var built = build(chart, at);
+      var plot = new uPlot(plotOptions(chart, box, built, step), built.data, box);
+      plots.push(plot);
+      window.dendroPlots[chart.id] = plot;
+      box.dataset.xMin = String(plot.scales.x.min);
+      box.dataset.xMax = String(plot.scales.x.max);
+      box.dataset.unit = axisOf(chart).unit;
+      caption(box, chart);
     });
   }
 

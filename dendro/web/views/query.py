@@ -1,4 +1,5 @@
-"""Query: an SQL editor, example queries, paged results, and CSV/JSON export of a result.
+"""Query: an SQL editor, example queries, paged results (a time series result also drawn as a
+chart under its table), and CSV/JSON export of a result.
 
 Running a query is a POST (with the form's CSRF token): it runs once, its result is kept under
 an id, and the browser is sent to ``/query/<id>``, whose pages and exports read the kept result.
@@ -11,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
 
-from dendro.analysis import queries
+from dendro.analysis import queries, result_chart
 from dendro.store.base import QueryError, StoreError
 from dendro.web import results
 from dendro.web.state import console
@@ -77,8 +78,10 @@ def result(result_id: str) -> str:
     pages = max(1, -(-len(rows) // results.PAGE_ROWS))
     page = min(page_number(), pages)
     shown = rows[(page - 1) * results.PAGE_ROWS : page * results.PAGE_ROWS]
+    columns = stored.result.columns
     return _page(
-        stored.sql, stored=stored, rows=shown, page=page, pages=pages, first=(page - 1) * results.PAGE_ROWS
+        stored.sql, stored=stored, rows=shown, page=page, pages=pages, first=(page - 1) * results.PAGE_ROWS,
+        kinds=result_chart.kinds(columns, rows), chart=result_chart.chart(columns, rows),
     )
 
 
