@@ -163,6 +163,8 @@ class Hit:
     raw: str | None
     fields: list[tuple[str, str]] = field(default_factory=list)
     error: bool = False
+    #: beside a raw line in a table without a level: its other fields (a parse error's reason)
+    context: str = ""
 
 
 def _text(value: Any) -> str:
@@ -188,7 +190,8 @@ def _is_error(view: LogView, value: Mapping[str, Any]) -> bool:
 
 def hits(rows: Sequence[Mapping[str, Any]], sources: Sequence[Source]) -> list[Hit]:
     """The rows of a search as the explorer shows them: the line is the table's raw line where
-    it kept one, else the record's fields as ``key=value``."""
+    it kept one, else the record's fields as ``key=value``; a table with a raw line and no level
+    (parse errors) shows its other fields beside it, so the reason is in sight."""
     views = {s.table: s for s in sources}
     found = []
     for row in rows:
@@ -206,5 +209,6 @@ def hits(rows: Sequence[Mapping[str, Any]], sources: Sequence[Source]) -> list[H
             host=str(row["host"]) if row.get("host") is not None else None, level=level,
             line=raw if raw is not None else _logfmt(summary), raw=raw, fields=fields,
             error=_is_error(view, row),
+            context=_logfmt(summary) if raw is not None and level_column is None else "",
         ))
     return found

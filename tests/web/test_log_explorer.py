@@ -34,11 +34,13 @@ def _hits(page: str) -> list[dict[str, str]]:
         summary = match.group(3)
         time = re.search(r'<span class="t">([^<]*)</span>', summary)
         level = re.search(r'<span class="lvl">(?:<span class="badge[^"]*">([^<]*)</span>)?</span>', summary)
-        line = re.search(r'<span class="line">(.*?)</span>$', summary, re.S)
+        line = re.search(r'<span class="line">(?:<span class="ctx">(.*?)</span> )?(.*?)</span>$', summary,
+                         re.S)
         found.append({
             "table": match.group(1), "host": match.group(2), "time": time.group(1) if time else "",
             "level": (level.group(1) or "") if level else "",
-            "line": html.unescape(line.group(1)) if line else "", "body": match.group(4),
+            "line": html.unescape(line.group(2)) if line else "", "body": match.group(4),
+            "context": html.unescape(line.group(1) or "") if line else "",
         })
     return found
 
@@ -147,7 +149,9 @@ def test_parse_errors_and_rejected_events_with_their_reasons(client: FlaskClient
     parse_errors = _get(client, table="parse_error")
     rows = _hits(parse_errors)
     assert len(rows) == 2 and all("no match" in r["body"] for r in rows)
-    assert "nginx_access_log" in rows[0]["line"] or "nginx_access_log" in rows[0]["body"]
+    # the reason and the source are in sight, beside the raw line
+    assert rows[0]["context"] == 'source=nginx_access_log error="no match"'
+    assert rows[0]["line"] == "garbage <line> 0"
     rejected = _hits(_get(client, table="rejected"))
     assert len(rejected) == 1 and "unknown event type" in rejected[0]["line"]
 

@@ -132,9 +132,11 @@
         var left = u.valToPos(chart.x[i], "x", true);
         var right = u.valToPos(chart.x[i] + step, "x", true);
         ctx.fillRect(left, u.bbox.top, Math.max(1, right - left), u.bbox.height);
-        ctx.fillStyle = "rgba(80,80,80,0.8)";
-        ctx.fillText("partial", left + 2 * devicePixelRatio, u.bbox.top + 2 * devicePixelRatio);
-        ctx.fillStyle = "rgba(120,120,120,0.12)";
+        if (right - left > ctx.measureText("partial").width + 4 * devicePixelRatio) {  // the label fits in it
+          ctx.fillStyle = "rgba(80,80,80,0.8)";
+          ctx.fillText("partial", left + 2 * devicePixelRatio, u.bbox.top + 2 * devicePixelRatio);
+          ctx.fillStyle = "rgba(120,120,120,0.12)";
+        }
       });
       ctx.restore();
     };
