@@ -181,7 +181,12 @@ def test_unknown_table_or_service_is_a_404(client: FlaskClient) -> None:
 
 def test_what_is_searched_comes_from_the_catalog() -> None:
     """The text query reads the columns the catalog marks searched: an access table's path and raw
-    line, a database's statement and message, never a dimension such as the host."""
+    line, a database's statement and message, never a dimension such as the host.
+
+    It is ``strpos(lower(column), 'text') > 0``: both functions are in the Amazon Timestream
+    Developer Guide's string functions (docs.aws.amazon.com/timestream/latest/developerguide/
+    string-functions.html: ``lower(x)``, ``strpos(x1, x2)`` "Returns the starting position of the
+    first instance of x2 in x1 ... If not found, 0 is returned"), as in Trino; DuckDB runs it here."""
     views = {v.table.name: v for s in catalog().values() for v in s.log_views}
     access = next(v for v in views.values() if v.status)
     assert {"path", "message"} <= set(access.search) and "host" not in access.search
