@@ -143,7 +143,8 @@ def backfill(
         for record in multiline.records(read_lines(path, progress), source.multiline):
             if not record.strip():
                 continue
-            events = run_events(program, {"message": record, "host": host}, source=source.id)
+            event = {"message": record, "host": host}  # read as the node's agent reads it (its time zone)
+            events = run_events(program, event, source=source.id, settings=settings)
             result.no_event += not events
             result.parse_errors += sum(event.get("type") == "parse_error" for event in events)
             batch += events

@@ -5,7 +5,8 @@ request time in microseconds) and the formats Debian ships: ``combined``, ``comm
 ``vhost_combined`` (``%v:%p`` first) and mod_ssl's ``ssl_request_log`` (no status). Apache writes
 ``"`` and ``\\`` inside values as ``\\"`` / ``\\\\``; those are decoded. Error-log records of
 Apache 2.2 and 2.4 (``[module:level] [pid N:tid M] [client ip:port]``) are read; their times
-carry no zone and are read as UTC.
+carry no zone (Apache writes its local time): they are read in the service's ``timezone``
+setting (an IANA name, UTC by default; ``dendro configure`` offers the node's own zone).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from dendro.services.http_common import (
     red,
     slowest_paths_example,
 )
+from dendro.services.zones import timezone_setting
 
 LOG_FORMAT = (
     'LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\" %D" dendro'
@@ -116,7 +118,7 @@ if ip != null {{
     ip = replace(ip, r':[0-9]+$', "")
   }}
 }}
-ts = parse_timestamp!(m.time, "%a %b %d %H:%M:%S%.f %Y", timezone: "UTC")
+ts = parse_timestamp!(m.time, "%a %b %d %H:%M:%S%.f %Y")
 pid = null
 if m.pid != null {{ pid = to_int!(m.pid) }}
 . = {{
@@ -251,6 +253,17 @@ ERROR_SAMPLES = (
         note="Apache 2.4 with client ip:port",
     ),
     Sample(
+        message="[Thu Nov 26 07:00:00.123456 2026] [core:error] [pid 2101:tid 139811] "
+        "[client 203.0.113.7:51234] AH00037: Symbolic link not allowed or link target not accessible: "
+        "/var/www/html/x",
+        expected=error_expected(
+            "apache_error", "2026-11-26T12:00:00.123456Z", "error",
+            "AH00037: Symbolic link not allowed or link target not accessible: /var/www/html/x",
+            pid=2101, client_ip="203.0.113.7"),
+        settings={"timezone": "America/New_York"},
+        note="an Apache whose local time is America/New_York (the timezone setting): EST, five hours behind",
+    ),
+    Sample(
         message="[Thu Nov 26 12:00:00 2026] [error] [client 192.168.33.1] File does not exist: "
         "/var/www/x, referer: http://192.168.33.72/",
         expected=error_expected("apache_error", T, "error",
@@ -343,6 +356,7 @@ SERVICE = Service(
         Setting("access_log", "apache access log files", ["/var/log/apache2/access.log"], kind="list"),
         Setting("error_log", "apache error log files", ["/var/log/apache2/error.log"], kind="list"),
         Setting("status_url", "mod_status URL for metrics, ending in ?auto (empty: none)", "", kind="url"),
+        timezone_setting("time zone of the error log's times (Apache writes local time)"),
     ),
     sources=(
         log_file("apache_access_logs", "apache_access", "access_log"),

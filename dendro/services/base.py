@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import random
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -153,6 +154,8 @@ class Sample:
     host: str = "web-1"
     note: str = ""
     no_event: bool = False
+    #: the service settings it is read under, over the service's defaults (a log time zone…)
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.no_event and self.expected is not None:
@@ -234,6 +237,15 @@ class Parser:
     vrl: str
     samples: tuple[Sample, ...]
     metrics: bool = False  # True: input goes through metric_to_log before the program
+    #: the program for a node's service settings, when it depends on them (the abbreviations of
+    #: the configured log time zone); None: ``vrl`` whatever they are. ``vrl`` is the defaults' one.
+    configured: Callable[[Mapping[str, Any]], str] | None = None
+
+    def program(self, settings: Mapping[str, Any] | None = None) -> str:
+        """The VRL program a node with these service settings runs (``vrl`` without settings)."""
+        if self.configured is None or settings is None:
+            return self.vrl
+        return self.configured(settings)
 
 
 @dataclass(frozen=True)
@@ -274,6 +286,17 @@ class AlertEvent:
     status_at_least: int | None = None  # for HTTP: status >= this value
 
 
+def known_zone(name: object) -> bool:
+    """Whether ``name`` is an IANA time zone name (``UTC``, ``Asia/Shanghai``) Python's zoneinfo knows."""
+    if not isinstance(name, str) or not name or name != name.strip() or name.startswith(("/", ".")):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Setting:
     """A follow-up question of ``dendro configure`` and its key in dendro.yaml."""
@@ -281,7 +304,7 @@ class Setting:
     key: str
     prompt: str
     default: Any
-    kind: Literal["str", "path", "url", "list", "int", "choice"] = "str"
+    kind: Literal["str", "path", "url", "list", "int", "choice", "timezone"] = "str"
     choices: tuple[str, ...] = ()  # kind "choice": the values allowed
     #: the default for the node ``dendro configure`` runs on, when it can tell (e.g. whether a
     #: log file exists), given the service's settings known so far; ``default`` stays the value
@@ -291,10 +314,13 @@ class Setting:
     when: tuple[str, str] | None = None
 
     def check(self, service: str, value: Any) -> None:
-        """Raise ValueError naming the key when ``value`` is not one of the choices."""
+        """Raise ValueError naming the key when ``value`` is not one of the choices (or no time zone)."""
         if self.kind == "choice" and value not in self.choices:
             allowed = " or ".join(self.choices)
             raise ValueError(f"services.{service}.{self.key}: expected {allowed}, got {value!r}")
+        if self.kind == "timezone" and not known_zone(value):
+            raise ValueError(f"services.{service}.{self.key}: {value!r} is not a time zone"
+                             " (an IANA name such as UTC, Europe/Paris or Asia/Shanghai)")
 
     def suggested(self, known: Mapping[str, Any] | None = None) -> Any:
         """The default ``dendro configure`` offers on this node."""

@@ -12,8 +12,9 @@ backend, server, termination state, the queue/connect/server timers and retries)
 ``haproxy_error``.
 
 - The request time is the accept date ``[%tr]``, which HAProxy writes in the local time of the
-  HAProxy host without a zone: it is read as **UTC** (run HAProxy with ``TZ=UTC`` or a UTC host
-  clock to make it exact). Header times without a zone are read as UTC too; a BSD header has no
+  HAProxy host without a zone: it is read in the service's ``timezone`` setting (an IANA name,
+  ``dendro configure`` offers the node's own zone; the remap transform's ``timezone`` and
+  vrl-python's runner alike). Header times without a zone are read in it too; a BSD header has no
   year (the current one, a December line read in January belongs to the previous year, as
   Vector's parse_syslog decides); a message with no time at all (raw format) gets the time it is
   read.
@@ -74,6 +75,7 @@ from dendro.services.http_common import (
     red,
     slowest_paths_example,
 )
+from dendro.services.zones import timezone_setting
 
 SERVER_CONFIG = """global
     log /dev/log local0
@@ -180,7 +182,7 @@ _MS = "{var} = null\nif to_int!(m.{group}) >= 0 {{ {var} = to_float(to_int!(m.{g
 
 ACCESS_BRANCH_VRL = (
     r"""
-accept = parse_timestamp!(m.accept, "%d/%b/%Y:%H:%M:%S%.f", timezone: "UTC")
+accept = parse_timestamp!(m.accept, "%d/%b/%Y:%H:%M:%S%.f")
 # the shared event program reads a zoned time to the second; the exact time is set after it
 m.time = format_timestamp!(accept, "%d/%b/%Y:%H:%M:%S +0000", timezone: "UTC")
 if m.status == "-1" { m.status = null }
@@ -226,7 +228,7 @@ if c_err == null {{
   text = string!(c.text)
   client = c.client
   proxy = replace(string!(c.frontend), r'~$', "")
-  ts = parse_timestamp!(c.accept, "%d/%b/%Y:%H:%M:%S%.f", timezone: "UTC")
+  ts = parse_timestamp!(c.accept, "%d/%b/%Y:%H:%M:%S%.f")
   known = "info"
 }}
 assert!(text != "", "an HAProxy log line without a message")
@@ -255,13 +257,13 @@ if ts == null {{
   if stamp == null {{ stamp = h.tiso }}
   if stamp != null {{
     ts = parse_timestamp(stamp, "%+") ?? parse_timestamp(stamp, "%Y-%m-%dT%H:%M:%S%.f%z") ??
-      parse_timestamp!(stamp, "%Y-%m-%dT%H:%M:%S%.f", timezone: "UTC")
+      parse_timestamp!(stamp, "%Y-%m-%dT%H:%M:%S%.f")
   }} else if h.tbsd != null {{
     year = to_int!(format_timestamp!(now(), "%Y", timezone: "UTC"))
     if starts_with(string!(h.tbsd), "Dec") && format_timestamp!(now(), "%m", timezone: "UTC") == "01" {{
       year = year - 1
     }}
-    ts = parse_timestamp!(to_string(year) + " " + string!(h.tbsd), "%Y %b %e %H:%M:%S", timezone: "UTC")
+    ts = parse_timestamp!(to_string(year) + " " + string!(h.tbsd), "%Y %b %e %H:%M:%S")
   }} else {{
     ts = now()
   }}
@@ -481,6 +483,13 @@ ACCESS_SAMPLES = (
         expected=_local("2026-12-04T16:31:38.827000Z", "/", 200, 581, duration=0.004, queue_time=0.0,
                         connect_time=0.0, server_time=0.004),
         note="HAProxy 2.6.12, log stdout format raw",
+    ),
+    Sample(
+        message=_R_OK,
+        expected=_local("2026-12-04T15:31:38.827000Z", "/", 200, 581, duration=0.004, queue_time=0.0,
+                        connect_time=0.0, server_time=0.004),
+        settings={"timezone": "Europe/Paris"},
+        note="an HAProxy host whose local time is Europe/Paris (the timezone setting): CET, one hour ahead",
     ),
     Sample(
         message=_D_HTTP,
@@ -903,6 +912,7 @@ SERVICE = Service(
         Setting("log", "HAProxy log files (option httplog)", ["/var/log/haproxy.log"], kind="list"),
         Setting("metrics_url", "HAProxy Prometheus exporter URL, e.g. http://127.0.0.1:8405/metrics "
                 "(empty: none)", "", kind="url"),
+        timezone_setting("time zone of the log's accept dates (HAProxy writes local time)"),
     ),
     sources=(
         log_file("haproxy_logs", "haproxy_log", "log"),

@@ -27,7 +27,9 @@ Error log lines of MySQL 5.5 (``161209 14:18:50 [Note] …``, or no level at all
 and MariaDB 10.x (``2019-10-16 17:24:15 0 [Note] InnoDB: …``) parse into ``level`` (Note,
 Warning, Error, System), ``code`` (MY-…), ``subsystem`` (Server, InnoDB…), ``thread`` and
 ``message``; lines without a time (``Version: …``, dumps) join the record above them. Times
-without a zone (MariaDB, 5.5) are read in the transform's time zone (UTC under vrl-python).
+without a zone (MariaDB, 5.5: the server's local time) are read in the service's ``timezone``
+setting (an IANA name; the remap transform's ``timezone`` and vrl-python's runner alike); MySQL
+5.7 and 8.0 write UTC with a ``Z`` unless ``log_timestamps = SYSTEM``, then with an offset.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from dendro.services.base import (
     log_file,
 )
 from dendro.services.db_common import DATABASE, STATEMENT, USER, log_table, recent_panel, slowest_panel
+from dendro.services.zones import timezone_setting
 
 #: the header mysqld writes into the slow log when it starts
 _START_HEADER = r"^\S+, Version: .* started with:"
@@ -387,6 +390,19 @@ ERROR_SAMPLES = (
         note="MariaDB 10.x",
     ),
     Sample(
+        message="2019-10-16 17:24:15 0 [Note] InnoDB: Using Linux native AIO",
+        host="db-1",
+        expected=_error(
+            "2019-10-16T09:24:15.000000Z",
+            "Note",
+            "InnoDB: Using Linux native AIO",
+            thread=0,
+            subsystem="InnoDB",
+        ),
+        settings={"timezone": "Asia/Shanghai"},
+        note="MariaDB 10.x on a server whose local time is Asia/Shanghai (the timezone setting)",
+    ),
+    Sample(
         message=(
             "2026-11-27  0:02:13 5 [Warning] "
             "Access denied for user 'nobody'@'localhost' (using password: YES)"
@@ -585,6 +601,7 @@ SERVICE = Service(
             default=["/var/log/mysql/error.log"],
             kind="list",
         ),
+        timezone_setting("time zone of the error log's times (MariaDB and MySQL 5.5 write local time)"),
     ),
     red=(
         Red(table="mysql_error", level="level", error_levels=("Error",), duration=None),

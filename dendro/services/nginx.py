@@ -5,7 +5,9 @@ The access program reads Dendro's recommended ``log_format dendro`` (combined pl
 duration), including the variants seen in the wild: a virtual-host first field, forwarded-for
 address lists before ``$remote_addr``, a trailing ``"$http_x_forwarded_for"``, requests logged as
 ``"-"`` or ``""``. nginx writes ``"`` and ``\\`` inside values as ``\\x22`` / ``\\x5C``; those two
-are decoded, other escapes stay as logged. Error-log times carry no zone and are read as UTC.
+are decoded, other escapes stay as logged. Error-log times carry no zone (nginx writes its local
+time): they are read in the service's ``timezone`` setting (an IANA name, UTC by default;
+``dendro configure`` offers the node's own zone).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from dendro.services.http_common import (
     requests_per_minute_example,
     slowest_paths_example,
 )
+from dendro.services.zones import timezone_setting
 
 LOG_FORMAT = (
     "log_format dendro '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "
@@ -105,7 +108,7 @@ ERROR_VRL = rf"""
 line = string!(.message)
 m = parse_regex!(line, r'{ERROR_RE}')
 client = parse_regex(m.text, r', client: (?P<ip>[^,\s]+)') ?? {{}}
-ts = parse_timestamp!(m.time, "%Y/%m/%d %H:%M:%S", timezone: "UTC")
+ts = parse_timestamp!(m.time, "%Y/%m/%d %H:%M:%S")
 . = {{
   "type": "nginx_error",
   "host": string(.host) ?? "unknown",
@@ -252,6 +255,13 @@ ACCESS_SAMPLES = (
 
 ERROR_SAMPLES = (
     Sample(
+        message="2026/11/26 13:00:00 [emerg] 977#977: bind() to 0.0.0.0:80 failed (98: Address in use)",
+        expected=error_expected("nginx_error", T, "emerg", "bind() to 0.0.0.0:80 failed (98: Address in use)",
+                                pid=977),
+        settings={"timezone": "Europe/Paris"},
+        note="an nginx whose local time is Europe/Paris (the timezone setting): CET, one hour ahead",
+    ),
+    Sample(
         message='2026/11/26 12:00:00 [error] 4242#4242: *17 open() "/var/www/html/favicon.ico" failed '
         '(2: No such file or directory), client: 203.0.113.7, server: shop.example, request: '
         '"GET /favicon.ico HTTP/1.1", host: "shop.example"',
@@ -347,6 +357,7 @@ SERVICE = Service(
         Setting("access_log", "nginx access log files", ["/var/log/nginx/access.log"], kind="list"),
         Setting("error_log", "nginx error log files", ["/var/log/nginx/error.log"], kind="list"),
         Setting("status_url", "stub_status URL for metrics (empty: none)", "", kind="url"),
+        timezone_setting("time zone of the error log's times (nginx writes local time)"),
     ),
     sources=(
         log_file("nginx_access_logs", "nginx_access", "access_log"),

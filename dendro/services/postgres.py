@@ -14,10 +14,13 @@ The log parser reads the Debian default ``log_line_prefix = '%m [%p] %q%u@%d '``
 - multi-line statements arrive whole: the source's multiline rule joins the lines that do not
   start with a timestamp to the record they continue.
 
-Times carry the zone PostgreSQL writes (``log_timezone``): ``UTC``, an abbreviation such as
-``CET``/``EST``, or a numeric offset (``+03``, ``-0530``); all are converted to UTC. An
-abbreviation outside :data:`ZONE_OFFSETS` is read as UTC (abbreviations are ambiguous, IST
-being India, Ireland or Israel): set ``log_timezone = 'UTC'`` to avoid the guess.
+Times carry the zone PostgreSQL writes (``log_timezone``): ``UTC``, a numeric offset (``+03``,
+``-0530``), both read as written, or an abbreviation (``CST``, ``IST``…), which names no instant
+by itself (CST is China or US Central; IST India, Ireland or Israel). The service's ``timezone``
+setting is the server's ``log_timezone``, and the program (:func:`postgres_vrl`, built for it)
+reads only the abbreviations that zone writes, at the instants it writes them
+(:func:`dendro.services.zones.abbreviated_time_vrl`); any other makes the record a parse_error
+that says why, never a time shifted by a guess.
 
 ``postgresql_metrics`` events (after ``metric_to_log``) become rows of ``postgres_metrics``:
 connections (``pg_stat_database_numbackends``), commits and rollbacks
@@ -30,7 +33,9 @@ metrics carry the node's host name, as its log lines do.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from dendro.services.base import (
     ENDPOINT_NODE_VRL,
@@ -63,47 +68,7 @@ from dendro.services.db_common import (
     recent_panel,
     slowest_panel,
 )
-
-#: zone abbreviations PostgreSQL writes for common ``log_timezone`` settings, and their offsets
-ZONE_OFFSETS = {
-    "UTC": "+00:00",
-    "GMT": "+00:00",
-    "Z": "+00:00",
-    "WET": "+00:00",
-    "WEST": "+01:00",
-    "BST": "+01:00",
-    "CET": "+01:00",
-    "CEST": "+02:00",
-    "MET": "+01:00",
-    "MEST": "+02:00",
-    "EET": "+02:00",
-    "EEST": "+03:00",
-    "MSK": "+03:00",
-    "EST": "-05:00",
-    "EDT": "-04:00",
-    "CST": "-06:00",
-    "CDT": "-05:00",
-    "MST": "-07:00",
-    "MDT": "-06:00",
-    "PST": "-08:00",
-    "PDT": "-07:00",
-    "AKST": "-09:00",
-    "AKDT": "-08:00",
-    "HST": "-10:00",
-    "JST": "+09:00",
-    "KST": "+09:00",
-    "HKT": "+08:00",
-    "SGT": "+08:00",
-    "AWST": "+08:00",
-    "ACST": "+09:30",
-    "ACDT": "+10:30",
-    "AEST": "+10:00",
-    "AEDT": "+11:00",
-    "NZST": "+12:00",
-    "NZDT": "+13:00",
-}
-
-_ZONES_VRL = "{" + ", ".join(f'"{k}": "{v}"' for k, v in ZONE_OFFSETS.items()) + "}"
+from dendro.services.zones import abbreviated_time_vrl, timezone_setting, zone_of
 
 #: the log_line_prefix variants: time [zone] [[pid(-line)]] [user@database] LEVEL:  text
 PREFIX_RE = (
@@ -120,25 +85,15 @@ DURATION_RE = (
     r"(?:  (?:statement|(?:execute|parse|bind) [^:]*): (?P<sql>.*))?$"
 )
 
-POSTGRES_VRL = (
-    r"""
+#: the format of PostgreSQL's times (%m, %t) without their zone
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
+
+_POSTGRES_VRL = r"""
 p = parse_regex!(string!(.message), r'{PREFIX_RE}')
-zones = """
-    + _ZONES_VRL
-    + r"""
 # capture groups that did not take part are null (VRL types them as strings)
-tz = "UTC"
-if p.tz != null { tz = p.tz }
-offset = "+00:00"
-if match(tz, r'^[+-]') {
-  z = parse_regex!(tz, r'^(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})?$')
-  minutes = "00"
-  if z.m != null { minutes = z.m }
-  offset = z.sign + z.h + ":" + minutes
-} else {
-  offset = string(get(zones, [upcase(tz)]) ?? null) ?? "+00:00"
-}
-ts = parse_timestamp!(p.ts + " " + offset, "%Y-%m-%d %H:%M:%S%.f %:z")
+stamp = string!(p.ts)
+zone_name = p.tz
+{ZONE_VRL}
 text = string!(p.message)
 event = {
   "type": "postgres",
@@ -164,11 +119,65 @@ if err == null {
   if err == null { event.statement = s.sql }
 }
 . = event
-"""
-).replace("{PREFIX_RE}", PREFIX_RE).replace("{DURATION_RE}", DURATION_RE)
+""".replace("{PREFIX_RE}", PREFIX_RE).replace("{DURATION_RE}", DURATION_RE)
+
+
+def postgres_vrl(settings: Mapping[str, Any]) -> str:
+    """The log program for a node whose PostgreSQL writes its times in ``settings``' time zone."""
+    zone = zone_of(settings)
+    zone_vrl = abbreviated_time_vrl(zone, TIME_FORMAT, "services.postgres.timezone")
+    return _POSTGRES_VRL.replace("{ZONE_VRL}", zone_vrl)
+
+
+POSTGRES_VRL = postgres_vrl({})
 
 _MULTI_LINE_SQL = "SELECT id,\n\t       name\n\tFROM users\n\tWHERE id = 1;"
 _LOCK_SQL = "SELECT * FROM qrtz_LOCKS WHERE LOCK_NAME = $1 FOR UPDATE"
+
+def _zoned(stamp: str, zone: str, expected: str | None, note: str) -> Sample:
+    """A checkpoint record written at local time ``stamp`` (with its zone) by a server whose
+    ``log_timezone`` is ``zone``: its UTC time ``expected``, or None for a parse_error."""
+    message = f"{stamp} [99] LOG:  checkpoint starting: time"
+    event = {"type": "postgres", "host": "db-1", "timestamp": expected, "level": "LOG", "pid": 99,
+             "message": "checkpoint starting: time"}
+    return Sample(message=message, host="db-1", expected=event if expected else None,
+                  settings={"timezone": zone}, note=note)
+
+
+#: abbreviations read in the zone the service's ``timezone`` setting names; IST, CST, AST are each
+#: several zones' and are read only as the configured one writes them
+ZONE_SAMPLES = (
+    _zoned("2026-12-04 18:03:11.123 CST", "Asia/Shanghai", "2026-12-04T10:03:11.123000Z",
+           "log_timezone Asia/Shanghai: CST is China, +08:00"),
+    _zoned("2026-01-15 04:03:11.123 CST", "America/Chicago", "2026-01-15T10:03:11.123000Z",
+           "log_timezone America/Chicago: CST is US Central, -06:00"),
+    _zoned("2026-12-04 18:03:11.123 CST", "UTC", None, "CST from a server configured as UTC: a parse_error"),
+    _zoned("2026-07-01 12:00:00.000 CDT", "Asia/Shanghai", None,
+           "CDT: Shanghai's name until 1991, not what it writes today: a parse_error"),
+    _zoned("2026-07-01 17:30:00.000 IST", "Asia/Kolkata", "2026-07-01T12:00:00.000000Z",
+           "IST in India, +05:30"),
+    _zoned("2026-07-01 13:00:00.000 IST", "Europe/Dublin", "2026-07-01T12:00:00.000000Z",
+           "IST in Ireland (summer), +01:00"),
+    _zoned("2026-01-15 14:00:00.000 IST", "Asia/Jerusalem", "2026-01-15T12:00:00.000000Z",
+           "IST in Israel (winter), +02:00"),
+    _zoned("2026-07-01 17:30:00.000 IST", "UTC", None, "IST from a server configured as UTC: a parse_error"),
+    _zoned("2026-01-15 08:30:00.000 NST", "America/St_Johns", "2026-01-15T12:00:00.000000Z",
+           "NST, Newfoundland, -03:30"),
+    _zoned("2026-01-15 14:00:00.000 SAST", "Africa/Johannesburg", "2026-01-15T12:00:00.000000Z",
+           "SAST, South Africa, +02:00"),
+    _zoned("2026-01-15 08:00:00.000 AST", "America/Halifax", "2026-01-15T12:00:00.000000Z",
+           "AST, Atlantic, -04:00"),
+    _zoned("2026-10-25 02:30:00.000 CEST", "Europe/Berlin", "2026-10-25T00:30:00.000000Z",
+           "the hour Berlin's clock goes back, first time: CEST"),
+    _zoned("2026-10-25 02:30:00.000 CET", "Europe/Berlin", "2026-10-25T01:30:00.000000Z",
+           "the hour Berlin's clock goes back, second time: CET"),
+    _zoned("2026-07-01 14:00:00.000 CET", "Europe/Berlin", None,
+           "CET in July from Berlin (it writes CEST then): a parse_error"),
+    _zoned("2026-07-01 12:00:00.000 UTC", "Asia/Shanghai", "2026-07-01T12:00:00.000000Z",
+           "UTC means UTC whatever the configured zone"),
+    _zoned("2026-07-01 15:00:00.000 +03", "Asia/Shanghai", "2026-07-01T12:00:00.000000Z",
+           "a numeric offset is read as written whatever the configured zone"),
+)
 
 POSTGRES_SAMPLES = (
     Sample(
@@ -280,7 +289,8 @@ POSTGRES_SAMPLES = (
             "database": "users",
             "message": 'database "users" does not exist',
         },
-        note="CEST converted to UTC",
+        settings={"timezone": "Europe/Berlin"},
+        note="CEST (log_timezone Europe/Berlin) converted to UTC",
     ),
     Sample(
         message=(
@@ -298,7 +308,8 @@ POSTGRES_SAMPLES = (
             "database": "postgres",
             "message": 'password authentication failed for user "root"',
         },
-        note="authentication failure, CET",
+        settings={"timezone": "Africa/Algiers"},
+        note="authentication failure, CET in April: Africa/Algiers keeps CET all year",
     ),
     Sample(
         message=(
@@ -314,6 +325,7 @@ POSTGRES_SAMPLES = (
             "pid": 832,
             "message": 'Consider increasing the configuration parameter "max_wal_size".',
         },
+        settings={"timezone": "America/New_York"},
         note="[%p-%l] prefix, EST, no user@database (background process)",
     ),
     Sample(
@@ -344,16 +356,8 @@ POSTGRES_SAMPLES = (
     ),
     Sample(
         message="2026-11-26 12:00:00.000 XYZT [99] LOG:  database system is ready to accept connections",
-        host="db-1",
-        expected={
-            "type": "postgres",
-            "host": "db-1",
-            "timestamp": "2026-11-26T12:00:00.000000Z",
-            "level": "LOG",
-            "pid": 99,
-            "message": "database system is ready to accept connections",
-        },
-        note="unknown zone abbreviation: read as UTC",
+        expected=None,
+        note="an abbreviation the configured zone (UTC) does not use: a parse_error saying so, not UTC",
     ),
     Sample(
         message="2019-07-23 12:06:34.878 UTC [44] LOG:  00000: duration: 0.524 ms",
@@ -380,6 +384,7 @@ POSTGRES_SAMPLES = (
             "pid": 4980,
             "message": "incomplete startup packet",
         },
+        settings={"timezone": "Europe/Berlin"},
         note="[unknown]@[unknown] gives no user nor database",
     ),
     Sample(
@@ -411,8 +416,10 @@ POSTGRES_SAMPLES = (
             "database": "postgres",
             "message": "could not write to file",
         },
+        settings={"timezone": "America/New_York"},
         note="PANIC",
     ),
+    *ZONE_SAMPLES,
     Sample(message="\tFROM pg_catalog.pg_database d", expected=None, note="a lone continuation line"),
     Sample(message="postgres: this is not a log line", expected=None, note="garbage"),
     Sample(message="", expected=None, note="empty line"),
@@ -559,7 +566,7 @@ SERVICE = Service(
         ),
     ),
     parsers=(
-        Parser(id="postgres", vrl=POSTGRES_VRL, samples=POSTGRES_SAMPLES),
+        Parser(id="postgres", vrl=POSTGRES_VRL, samples=POSTGRES_SAMPLES, configured=postgres_vrl),
         Parser(
             id="postgres_metrics",
             vrl=POSTGRES_METRICS_VRL,
@@ -581,6 +588,7 @@ SERVICE = Service(
             default="",
             kind="url",
         ),
+        timezone_setting("time zone of the log's times (log_timezone)"),
     ),
     red=(
         Red(table="postgres", level="level", error_levels=("ERROR", "FATAL", "PANIC"), duration="duration"),

@@ -12,9 +12,9 @@ Log lines are what ``serverLogRaw`` (redis/redis ``src/server.c``) writes::
 ``L`` the level: ``.`` debug, ``-`` verbose, ``*`` notice, ``#`` warning (``loglevel``'s names).
 A signal-handler line carries no level and no role: Redis writes it at warning level (every
 caller but one passes ``LL_WARNING``), so it gets ``warning`` and no role. Times are the Redis
-process's local time without a zone: they are read in the remap transform's time zone (Vector's
-``timezone``, which defaults to the node's local zone, where Redis wrote them; vrl-python's
-runner reads UTC). A year-less time gets the current year, except that a December line read in
+process's local time without a zone: they are read in the service's ``timezone`` setting (an IANA
+name, ``dendro configure`` offers the node's own zone; it is the remap transform's ``timezone``
+and vrl-python's runner's alike). A year-less time gets the current year, except that a December line read in
 January belongs to the previous year (as the syslog parser does).
 
 Not every line is a record. Redis writes its ASCII-art logo without the prefix when the log is a
@@ -84,6 +84,7 @@ from dendro.services.base import (
     log_file,
 )
 from dendro.services.db_common import log_table, metrics_table, recent_panel
+from dendro.services.zones import timezone_setting
 
 #: serverLogRaw's level characters (``c = ".-*#"``) by loglevel name
 LEVELS = {".": "debug", "-": "verbose", "*": "notice", "#": "warning"}
@@ -241,6 +242,14 @@ REDIS_SAMPLES = (
         expected=_log("2026-12-04T16:36:08.116000Z", "notice", "Ready to accept connections",
                       pid=3477, role="master"),
         note="notice (*) from the master",
+    ),
+    Sample(
+        message="3477:M 04 Dec 2026 16:36:08.116 * Ready to accept connections",
+        host="cache-1",
+        expected=_log("2026-12-04T21:36:08.116000Z", "notice", "Ready to accept connections",
+                      pid=3477, role="master"),
+        settings={"timezone": "America/New_York"},
+        note="a Redis whose local time is America/New_York (the timezone setting): EST, +5 hours",
     ),
     Sample(
         message="3477:M 04 Dec 2026 16:36:08.116 # Server initialized",
@@ -736,6 +745,7 @@ SERVICE = Service(
             default="redis://127.0.0.1:6379",
             kind="url",
         ),
+        timezone_setting("time zone of the log's times (Redis writes local time)"),
     ),
     red=(Red(table="redis", level="problem", error_levels=ERROR_PROBLEMS, duration=None),),
     alert_events=(

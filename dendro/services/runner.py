@@ -11,11 +11,19 @@ root: each element becomes an event (an element that is not an object becomes an
 record is log structure (a marker line, a header) and not data. :func:`run_events` gives those
 0..n events and is what code processing real input calls; :func:`run` is the shorthand for a
 program known to emit exactly one event and refuses an array result with a ValueError.
+
+Both take the node's service ``settings`` where a program depends on them: the program is the
+parser's for those settings (:meth:`~dendro.services.base.Parser.program`) and runs in the zone of
+their ``timezone`` (UTC without one), as Vector's remap runs it with its ``timezone`` option. Each
+(zone, program) pair has its own compiled runtime: vrl-python keeps one compiled program per
+runtime and recompiles when given another, which made alternating programs about 200 times slower.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,16 +31,31 @@ from typing import Any
 from vrl_python import VRLRuntime
 
 from dendro.services.base import Parser
+from dendro.services.zones import zone_of
 
-_runtime: VRLRuntime | None = None
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: compiled runtimes kept, the least recently used dropped first
+RUNTIMES = 64
+_runtimes: OrderedDict[tuple[str, str], VRLRuntime] = OrderedDict()
+_lock = threading.Lock()
 
 
-def runtime() -> VRLRuntime:
-    global _runtime
-    if _runtime is None:
-        _runtime = VRLRuntime(timezone="UTC")
-    return _runtime
+def runtime(program: str = "", zone: str = "UTC") -> VRLRuntime:
+    """The runtime that runs ``program`` in ``zone`` (compiled the first time it is asked for)."""
+    key = (zone, program)
+    with _lock:
+        found = _runtimes.get(key)
+        if found is not None:
+            _runtimes.move_to_end(key)
+            return found
+    made = VRLRuntime(timezone=zone)
+    if program:
+        made.compile(program)
+    with _lock:
+        _runtimes[key] = made
+        while len(_runtimes) > RUNTIMES:
+            _runtimes.popitem(last=False)
+    return made
 
 
 def compile_error(vrl: str) -> str | None:
@@ -74,33 +97,38 @@ def _as_event(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {"message": value}
 
 
-def _execute(parser: Parser, event: Mapping[str, Any], source: str | None) -> Any:
+def _execute(parser: Parser, event: Mapping[str, Any], source: str | None,
+             settings: Mapping[str, Any] | None) -> Any:
     """The program's root value after it ran, or a parse_error event when it failed."""
+    program = parser.program(settings)
     try:
-        return runtime().execute(parser.vrl, dict(event)).processed_event
+        return runtime(program, zone_of(settings or {})).execute(program, dict(event)).processed_event
     except Exception as error:  # vrl-python raises RuntimeError for every VRL failure
         return parse_error_event(source or parser.id, event, first_error_line(error))
 
 
-def run_events(parser: Parser, event: Mapping[str, Any], source: str | None = None) -> list[dict[str, Any]]:
-    """Every event ``parser`` makes of ``event``, as Vector's remap emits them.
+def run_events(parser: Parser, event: Mapping[str, Any], source: str | None = None,
+               settings: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every event ``parser`` makes of ``event``, as Vector's remap emits them (on a node with
+    these service ``settings``; None: the program for the defaults, in UTC).
 
     ``[event]`` for a program that leaves an object at the root, one event per element when it
     assigns an array to the root (none for ``. = []``), ``[parse_error]`` when it fails.
     """
-    root = _execute(parser, event, source)
+    root = _execute(parser, event, source, settings)
     if isinstance(root, list):
         return [_as_event(item) for item in root]
     return [_as_event(root)]
 
 
-def run(parser: Parser, event: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
+def run(parser: Parser, event: Mapping[str, Any], source: str | None = None,
+        settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The one event ``parser`` makes of ``event``, or a parse_error event with the reason.
 
     Raises ValueError when the program assigns an array to the root (zero or several events):
     code that may meet such programs calls :func:`run_events`.
     """
-    root = _execute(parser, event, source)
+    root = _execute(parser, event, source, settings)
     if isinstance(root, list):
         raise ValueError(
             f"parser {parser.id} emitted {len(root)} events (an array at the root); use run_events"

@@ -11,8 +11,10 @@ Three shapes parse:
   (``2026-11-26T12:00:00.123456+00:00 web-1 app[1]: msg``), including offsets without a colon and
   times without a zone (see below).
 
-Times without a zone are read in the remap transform's time zone (Vector's global ``timezone``,
-the node's local time by default; vrl-python's runner uses UTC). ``host`` is always the node that
+Times without a zone (RFC 3164, and the high-precision format when rsyslog writes no offset) are
+the node's local time: they are read in the service's ``timezone`` setting (an IANA name,
+``dendro configure`` offers the node's own zone; the remap transform's ``timezone``, which
+``parse_syslog`` and ``parse_timestamp`` use, and vrl-python's runner alike). ``host`` is always the node that
 shipped the line; the host name written in the line is kept in ``hostname``. Records whose
 continuation lines are indented (macOS, some daemons) are joined by the source's multiline rule.
 
@@ -53,6 +55,7 @@ from dendro.services.base import (
     Table,
     log_file,
 )
+from dendro.services.zones import timezone_setting
 
 #: RSYSLOG_FileFormat lines: ISO 8601 time (any offset form, or none), host, program[pid]: message
 ISO_LINE = (
@@ -204,7 +207,20 @@ SAMPLES = (
             "program": "sudo",
             "message": "pam_unix(sudo-i:session): session opened",
         },
-        note="no zone: read in the transform's time zone (UTC here)",
+        note="no zone: read in the service's time zone (UTC, the default)",
+    ),
+    Sample(
+        message="2019-06-14T10:40:20.912134 localhost sudo: pam_unix(sudo-i:session): session opened",
+        expected={
+            "type": "syslog",
+            "host": "web-1",
+            "timestamp": "2019-06-14T08:40:20.912134Z",
+            "hostname": "localhost",
+            "program": "sudo",
+            "message": "pam_unix(sudo-i:session): session opened",
+        },
+        settings={"timezone": "Europe/Paris"},
+        note="no zone, timezone Europe/Paris: summer time, two hours before UTC",
     ),
     Sample(message="this is not a syslog line", expected=None, note="no timestamp: parse_error"),
     Sample(message="", expected=None, note="empty line: parse_error"),
@@ -412,6 +428,8 @@ SERVICE = Service(
             kind="list",
             when=("source", "file"),
         ),
+        timezone_setting("time zone of the syslog files' times (rsyslog writes local time)",
+                         when=("source", "file")),
     ),
     alert_events=(
         AlertEvent(

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from dendro.config import Config, ConfigError
-from dendro.services import runner
+from dendro.services import runner, zones
 from dendro.services.base import Parser, Sample, Service
 from dendro.services.internal import AGENT_PARSER
 from dendro.vector import render, validate
@@ -41,11 +41,12 @@ _MISSING = object()
 class Row:
     """One line of the report."""
 
-    kind: str  # topology | vrl | vector | sample | user sample
+    kind: str  # topology | vrl | vector | timezone | sample | user sample
     name: str
     ok: bool
     detail: str = ""
     skipped: bool = False  # did not run (counts as passed; the report shows why)
+    shown: bool = False  # its detail is worth reading even when it passes (what a zone reads)
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,11 @@ def judge(expected: Any, got: list[dict[str, Any]], subset: bool = False) -> tup
     return not difference, difference or "as expected"
 
 
-def sample_row(label: str, parser: Parser, source: str, sample: Sample) -> Row:
-    got = runner.run_events(parser, sample.input_event(), source=source)
+def sample_row(label: str, parser: Parser, source: str, sample: Sample,
+               settings: Mapping[str, Any] | None = None) -> Row:
+    """A catalog sample run under its own settings (``settings``: the service's defaults under them)."""
+    settings = {**(settings or {}), **sample.settings}
+    got = runner.run_events(parser, sample.input_event(), source=source, settings=settings)
     ok, detail = judge([] if sample.no_event else sample.expected, got)
     return Row("sample", label, ok, detail)
 
@@ -163,7 +167,7 @@ def catalog_sample_rows(services: list[Service]) -> list[Row]:
             source = _source_of(service, parser)
             for i, sample in enumerate(parser.samples, 1):
                 label = f"{service.name}/{parser.id} #{i}" + (f" ({sample.note})" if sample.note else "")
-                rows.append(sample_row(label, parser, source, sample))
+                rows.append(sample_row(label, parser, source, sample, service.defaults()))
     for i, sample in enumerate(AGENT_PARSER.samples, 1):
         rows.append(sample_row(f"agent/{AGENT_PARSER.id} #{i}", AGENT_PARSER, "dendro_agent_parse", sample))
     return rows
@@ -238,7 +242,8 @@ def user_sample_rows(config: Config, services: list[Service]) -> list[Row]:
     for i, item in enumerate(load_user_samples(config)):
         service, parser = _user_parser(config, services, item, f"samples_file[{i}]")
         event = {"message": item.get("message", ""), "host": item.get("host", "web-1")}
-        got = runner.run_events(parser, event, source=_source_of(service, parser))
+        settings = render.service_settings(config, service)  # this node's: its log time zone…
+        got = runner.run_events(parser, event, source=_source_of(service, parser), settings=settings)
         label = f"{config.samples_file}[{i}] {parser.id}"
         if "expected" in item:
             ok, detail = judge(item["expected"], got, subset=True)
@@ -246,6 +251,18 @@ def user_sample_rows(config: Config, services: list[Service]) -> list[Row]:
             ok = not any(e.get("type") == "parse_error" for e in got)
             detail = "parsed" if ok and got else describe(got)
         rows.append(Row("user sample", label, ok, detail))
+    return rows
+
+
+def timezone_rows(config: Config, services: list[Service]) -> list[Row]:
+    """The log time zone of each service that has one, and the abbreviations read in it."""
+    rows = []
+    for service in services:
+        if not any(setting.key == zones.TIMEZONE for setting in service.settings):
+            continue
+        zone = zones.zone_of(render.service_settings(config, service))
+        name = f"services.{service.name}.{zones.TIMEZONE}"
+        rows.append(Row("timezone", name, True, zones.describe(zone), shown=True))
     return rows
 
 
@@ -284,6 +301,7 @@ def check(config: Config, vector_path: Path | None = None) -> Report:
     rows += vrl_rows(document)
     rows.append(vector_row(config, vector_path))
     services = config.enabled_services()
+    rows += timezone_rows(config, services)
     rows += catalog_sample_rows(services)
     rows += user_sample_rows(config, services)
     return Report(tuple(rows))

@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
                 table.add_row(row.kind, row.name, "[yellow]skipped[/]", row.detail)
                 continue
             mark = "[green]pass[/]" if row.ok else "[bold red]FAIL[/]"
-            table.add_row(row.kind, row.name, mark, "" if row.ok else row.detail)
+            table.add_row(row.kind, row.name, mark, row.detail if row.shown or not row.ok else "")
         console.print(table)
         failed = len(report.failures)
         skipped = sum(1 for row in report.rows if row.skipped)

@@ -69,10 +69,13 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 
 def _detected(service: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """``settings`` plus those this node's files decide when nobody set them (syslog from the
-    journal when no syslog file exists), written into dendro.yaml so the choice shows and stays."""
+    """``settings`` plus those this node decides when nobody set them (syslog from the journal when
+    no syslog file exists, the node's time zone), written into dendro.yaml so the choice shows and
+    stays; a setting that only matters for another choice (``Setting.when``) is left out."""
     result = dict(settings)
     for setting in catalog()[service].settings:
+        if setting.when is not None and result.get(setting.when[0]) != setting.when[1]:
+            continue
         if setting.detect is not None and setting.key not in result:
             result[setting.key] = setting.suggested(result)
     return result

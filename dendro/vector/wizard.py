@@ -1,7 +1,8 @@
 """The questions of an interactive ``dendro configure`` (questionary), giving :class:`Answers`.
 
 Each catalog :class:`~dendro.services.base.Setting` is one follow-up question with its default
-filled in; a custom application asks for its name, log path and a regex or a VRL program.
+filled in (the node's own value where the setting can tell: the time zone its servers write
+in); a custom application asks for its name, log path and a regex or a VRL program.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import questionary
 
 from dendro.config import AwsBackend, ConfigError, LocalBackend
 from dendro.services import catalog
-from dendro.services.base import Setting
+from dendro.services.base import Setting, known_zone
 from dendro.store import sizing
 from dendro.vector.configure import Answers
 
@@ -41,7 +42,14 @@ def _setting(service: str, setting: Setting) -> Any:
     if setting.kind == "int":
         text = _ask(questionary.text(prompt, default=str(default), validate=lambda t: t.strip().isdigit()))
         return int(text)
+    if setting.kind == "timezone":
+        return _ask(questionary.text(prompt, default=str(default), validate=_zone_answer)).strip()
     return _ask(questionary.text(prompt, default=str(default)))
+
+
+def _zone_answer(text: str) -> bool | str:
+    """questionary's check of a time zone answer: True, or what is wrong."""
+    return known_zone(text.strip()) or "an IANA time zone name, e.g. UTC, Europe/Paris, Asia/Shanghai"
 
 
 def _settings(name: str, settings: tuple[Setting, ...]) -> dict[str, Any]:

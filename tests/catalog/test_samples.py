@@ -31,6 +31,8 @@ CASES = [
 @pytest.mark.parametrize(("service", "parser"), PARSERS)
 def test_every_program_compiles(service: Service, parser: Parser) -> None:
     assert runner.compile_error(parser.vrl) is None
+    for sample in parser.samples:  # the programs of the settings its samples are read under
+        assert runner.compile_error(parser.program({**service.defaults(), **sample.settings})) is None
 
 
 @pytest.mark.parametrize(("service", "parser"), PARSERS)
@@ -42,7 +44,8 @@ def test_every_parser_proves_what_it_reads(service: Service, parser: Parser) -> 
 
 @pytest.mark.parametrize(("service", "parser", "sample"), CASES)
 def test_sample(service: Service, parser: Parser, sample: Sample) -> None:
-    events = runner.run_events(parser, sample.input_event())
+    settings = {**service.defaults(), **sample.settings}
+    events = runner.run_events(parser, sample.input_event(), settings=settings)
     if sample.no_event:
         assert events == []
         return

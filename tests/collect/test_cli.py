@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from dendro.cli import app
 from dendro.config import load
 from dendro.services import BUILTIN
 from dendro.vector.check import check
+from tests.collect.conftest import NODE_ZONE
 
 runner = CliRunner()
 
@@ -24,6 +26,11 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _invoke(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args))
+
+
+def _flat(output: str) -> str:
+    """The CLI's table text without spaces, line breaks and cell borders (cells wrap at 80 columns)."""
+    return re.sub(r"[\s│┃]", "", output)
 
 
 @pytest.mark.parametrize("service", BUILTIN)
@@ -80,8 +87,10 @@ def test_configure_keeps_what_it_does_not_ask(tmp_path: Path) -> None:
     result = _invoke("configure", "--yes", "--service", "syslog", "--service", "host")
     assert result.exit_code == 0, result.output
     config = yaml.safe_load((tmp_path / "dendro.yaml").read_text())
-    # configure writes where syslog comes from (the file it follows exists: conftest)
-    assert config["services"]["syslog"] == {"paths": ["/var/log/messages"], "source": "file"}
+    # configure writes where syslog comes from (the file it follows exists: conftest) and the node's
+    # time zone its lines are written in
+    assert config["services"]["syslog"] == {"paths": ["/var/log/messages"], "source": "file",
+                                            "timezone": NODE_ZONE}
     assert config["exporter"]["port"] == 9999
 
 
@@ -188,3 +197,37 @@ def test_user_sample_expected_must_be_a_mapping_or_a_list_of_them(tmp_path: Path
     result = _invoke("check")
     assert result.exit_code == 1
     assert "samples_file[0].expected" in result.output and "Traceback" not in result.output
+
+
+CST_LINE = "2026-12-04 18:03:11.123 CST [42] app@shop ERROR:  division by zero"
+IST_LINE = "2026-12-04 15:33:11.123 IST [42] app@shop ERROR:  division by zero"
+
+
+def test_check_reads_abbreviations_in_the_configured_zone_and_shows_them(tmp_path: Path) -> None:
+    """A PostgreSQL in Asia/Shanghai writes CST: check reads it as +08:00 (not US Central), says which
+    abbreviations the zone gives, and a user's IST line (India? Ireland? Israel?) is a parse_error."""
+    assert _invoke("configure", "--yes", "--service", "postgres").exit_code == 0
+    config = yaml.safe_load((tmp_path / "dendro.yaml").read_text())
+    assert config["services"]["postgres"]["timezone"] == NODE_ZONE  # the node's zone, offered and written
+    config["services"]["postgres"]["timezone"] = "Asia/Shanghai"
+    config["samples_file"] = "samples.yaml"
+    (tmp_path / "dendro.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "samples.yaml").write_text(yaml.safe_dump([
+        {"service": "postgres", "message": CST_LINE,
+         "expected": {"timestamp": "2026-12-04T10:03:11.123000Z"}},
+        {"service": "postgres", "message": IST_LINE, "expected": None},
+    ]))
+    result = _invoke("check")
+    assert result.exit_code == 0, result.output
+    assert "CST(+08:00)" in _flat(result.output)  # the row's detail is shown though it passes
+    (row,) = [r for r in check(load(tmp_path / "dendro.yaml")).rows if r.kind == "timezone"]
+    assert row.name == "services.postgres.timezone" and row.ok and row.shown
+    assert row.detail == "Asia/Shanghai: CDT (+09:00), CST (+08:00); UTC and numeric offsets as written"
+
+
+def test_an_unknown_time_zone_names_the_key(tmp_path: Path) -> None:
+    (tmp_path / "dendro.yaml").write_text("services:\n  postgres: {timezone: Asia/Shangai}\n")
+    result = _invoke("check")
+    assert result.exit_code == 1
+    assert "services.postgres.timezone" in result.output and "Asia/Shangai" in result.output
+    assert "Traceback" not in result.output

@@ -22,6 +22,7 @@ from dendro.config import ConfigError
 from dendro.ingest import demo
 from dendro.services import runner, syslog
 from dendro.vector import check, render
+from tests.collect.conftest import NODE_ZONE
 
 RECORDING = Path(__file__).parent / "journald" / "journalctl.ndjson"
 PARSER = syslog.SERVICE.parser("syslog_journald")
@@ -138,11 +139,13 @@ def test_configure_reads_the_journal_when_no_syslog_file_exists(
     result = CliRunner().invoke(app, ["configure", "--yes", "--service", "syslog"])
     assert result.exit_code == 0, result.output
     written = yaml.safe_load((tmp_path / "dendro.yaml").read_text())["services"]["syslog"]
-    sources = yaml.safe_load((tmp_path / "vector.yaml").read_text())["sources"]
+    vector = yaml.safe_load((tmp_path / "vector.yaml").read_text())
+    sources, transforms = vector["sources"], vector["transforms"]
     if present:
-        assert written == {"source": "file"} and "syslog_logs" in sources
+        assert written == {"source": "file", "timezone": NODE_ZONE} and "syslog_logs" in sources
+        assert transforms["syslog_logs_parse"]["timezone"] == NODE_ZONE
     else:
-        assert written == {"source": "journald"} and "syslog_journald" in sources
+        assert written == {"source": "journald"} and "syslog_journald" in sources  # the journal has epochs
 
 
 @pytest.mark.usefixtures("real_files")

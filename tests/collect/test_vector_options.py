@@ -166,14 +166,16 @@ def test_a_statement_line_at_the_limit_still_fits_one_firehose_record() -> None:
 #: v0.44.0: `vrl = { version = "0.21.0" …}`; at v0.43.1 it is 0.20.1). VRL's CHANGELOG.md puts
 #: "optional `timezone` argument in the `parse_timestamp` function" (vrl#1207) in 0.21.0.
 #: A program that needs another function: check it exists in VRL 0.21.0, or raise MIN_VECTOR.
+#: ``array``, ``for_each``, ``is_array`` and ``push`` (the zone abbreviations' check,
+#: dendro/services/zones.py) are src/stdlib/array.rs, for_each.rs, is_array.rs, push.rs at v0.21.0.
 VRL_0_21_FUNCTIONS = frozenset(
     {
-        "assert", "compact", "contains", "del", "downcase", "exists", "filter", "float",
-        "format_timestamp", "from_unix_timestamp", "get", "get_hostname", "includes", "int",
-        "is_integer", "is_object", "is_string", "is_timestamp", "length", "match", "mod", "now",
-        "object", "parse_regex", "parse_syslog", "parse_timestamp", "parse_url", "replace", "round",
-        "slice", "split", "starts_with", "string", "strip_whitespace", "timestamp", "to_float",
-        "to_int", "to_string", "to_syslog_facility", "to_syslog_level", "upcase",
+        "array", "assert", "compact", "contains", "del", "downcase", "exists", "filter", "float",
+        "for_each", "format_timestamp", "from_unix_timestamp", "get", "get_hostname", "includes", "int",
+        "is_array", "is_integer", "is_object", "is_string", "is_timestamp", "length", "match", "mod",
+        "now", "object", "parse_regex", "parse_syslog", "parse_timestamp", "parse_url", "push",
+        "replace", "round", "slice", "split", "starts_with", "string", "strip_whitespace", "timestamp",
+        "to_float", "to_int", "to_string", "to_syslog_facility", "to_syslog_level", "upcase",
     }
 )  # fmt: skip
 
@@ -201,3 +203,28 @@ def test_the_programs_need_no_vrl_newer_than_the_oldest_vector() -> None:
                 called |= _called_functions(render.unescape(transform["source"]))
     assert "parse_timestamp" in called and "to_syslog_level" in called  # the scan sees them
     assert called <= VRL_0_21_FUNCTIONS, sorted(called - VRL_0_21_FUNCTIONS)
+
+
+def test_a_services_log_time_zone_is_its_remaps_timezone() -> None:
+    # vectordotdev/vector src/transforms/remap.rs (v0.44.0, v0.57.0): `RemapConfig.timezone:
+    # Option<TimeZone>` ("The name of the timezone to apply to timestamp conversions that do not
+    # contain an explicit time zone … overrides the global `timezone` option"), used as
+    # `config.timezone.unwrap_or_else(|| context.globals.timezone())` when the transform is built.
+    # vectordotdev/vrl src/compiler/datetime.rs (v0.21.0): `TimeZone::parse` takes "local" or a tz
+    # database name; src/stdlib/format_timestamp.rs: a Named zone formats through chrono-tz, whose
+    # `%Z` is the zone's abbreviation at that instant (the abbreviation check relies on it).
+    raw = {"services": {"postgres": {"timezone": "Asia/Shanghai"}, "syslog": {"timezone": "Europe/Paris"},
+                        "host": {}}}
+    transforms = render.render(config_module.from_dict(raw))["transforms"]
+    assert transforms["postgres_logs_parse"]["timezone"] == "Asia/Shanghai"
+    assert transforms["syslog_logs_parse"]["timezone"] == "Europe/Paris"
+    # services without the setting (host metrics carry their own UTC time) keep Vector's global one
+    assert "timezone" not in transforms["host_metrics_parse"] and "timezone" not in transforms["parse_errors"]
+    program = render.unescape(transforms["postgres_logs_parse"]["source"])
+    assert '{"CDT": ["+09:00"], "CST": ["+08:00"]}' in program
+    line = "2026-12-04 18:03:11.123 CST [42] app@shop ERROR:  division by zero"
+    run = runner.runtime(program, "Asia/Shanghai").execute(program, {"message": line, "host": "db-1"})
+    assert run.processed_event["timestamp"] == "2026-12-04T10:03:11.123000Z"
+    bad = config_module.from_dict({"services": {"postgres": {"timezone": "Asia/Shangai"}}})
+    with pytest.raises(config_module.ConfigError, match=r"services\.postgres\.timezone"):
+        render.render(bad)

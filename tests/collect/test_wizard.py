@@ -12,6 +12,7 @@ import yaml
 
 from dendro.config import ConfigError
 from dendro.vector import configure, wizard
+from tests.collect.conftest import NODE_ZONE
 
 
 class _Scripted:
@@ -38,6 +39,7 @@ def test_wizard_asks_each_setting_then_the_backend(monkeypatch: pytest.MonkeyPat
             ["syslog", "host", "custom"],
             "file",  # syslog source
             "/var/log/syslog, /var/log/auth.log",  # syslog paths
+            "Europe/Paris",  # the time zone of syslog's lines
             "cpu, memory",  # host collectors
             "30",  # scrape interval
             "billing",
@@ -54,7 +56,8 @@ def test_wizard_asks_each_setting_then_the_backend(monkeypatch: pytest.MonkeyPat
     answers = wizard.ask()
     assert any("Syslog files" in p for p in prompts)
     assert answers.services == {
-        "syslog": {"source": "file", "paths": ["/var/log/syslog", "/var/log/auth.log"]},
+        "syslog": {"source": "file", "paths": ["/var/log/syslog", "/var/log/auth.log"],
+                   "timezone": "Europe/Paris"},
         "host": {"collectors": ["cpu", "memory"], "scrape_interval_secs": 30},
     }
     regex = r"^(?P<level>\w+) (?P<message>.*)$"
@@ -93,3 +96,32 @@ def test_wizard_reading_the_journal_asks_no_file_path(
     sources = yaml.safe_load((tmp_path / "vector.yaml").read_text())["sources"]
     assert sources["syslog_journald"] == {"type": "journald", "since_now": True}
     assert "syslog_logs" not in sources
+
+
+def test_wizard_asks_postgres_for_its_log_time_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """PostgreSQL's log_timezone decides what CST means: the wizard asks it, offering the node's zone,
+    refuses a name that is no zone, and the answer reaches the Vector config."""
+    offered: dict[str, Any] = {}
+
+    def text(message: str, default: str = "", validate: Any = None, **kwargs: Any) -> _Scripted:
+        if "log_timezone" in message:
+            offered.update(default=default, validate=validate)
+        return _Scripted(feed, [], message)
+
+    answers = [["postgres"], "/var/log/postgresql/postgresql-15-main.log", "", "Asia/Shanghai", "local",
+               "http://10.0.0.9:9880/ingest", "100", "30"]
+    feed = iter(answers)
+    _script(monkeypatch, [])
+    monkeypatch.setattr(questionary, "text", text)
+    monkeypatch.setattr(questionary, "select", lambda message, *a, **k: _Scripted(feed, [], message))
+    monkeypatch.setattr(questionary, "checkbox", lambda message, *a, **k: _Scripted(feed, [], message))
+    result = wizard.ask()
+    assert offered["default"] == NODE_ZONE  # the node's own zone (conftest)
+    assert offered["validate"]("Asia/Shanghai") is True
+    assert "IANA" in offered["validate"]("Asia/Shangai")
+    assert result.services["postgres"]["timezone"] == "Asia/Shanghai"
+    config = configure.build_config(result, tmp_path / "dendro.yaml")
+    configure.write(config, tmp_path / "dendro.yaml", tmp_path / "vector.yaml")
+    remap = yaml.safe_load((tmp_path / "vector.yaml").read_text())["transforms"]["postgres_logs_parse"]
+    assert remap["timezone"] == "Asia/Shanghai"
+    assert '"CST": ["+08:00"]' in remap["source"]

@@ -9,6 +9,7 @@ collector) with ``log_line_prefix = '%m [%p] %q%u@%d '`` and
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -63,6 +64,13 @@ def _as_postgres() -> list[str]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
+    with running_postgres() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_postgres(**overrides: str) -> Iterator[PostgresServer]:
+    """A server of its own, with these settings over the fixture's (e.g. ``log_timezone``)."""
     initdb = require_binary("initdb", "postgresql", *_bin_candidates("initdb"))
     postgres = require_binary("postgres", "postgresql", *_bin_candidates("postgres"))
     psql = require_binary("psql", "postgresql-client", *_bin_candidates("psql"))
@@ -92,6 +100,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         "log_min_duration_statement": str(SLOW_MS),
         "log_timezone": "UTC",
         "fsync": "off",
+        **overrides,
     }
     args = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
     process = subprocess.Popen(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +13,9 @@ from dendro.services import mysql, postgres
 from dendro.services.base import Service
 from dendro.services.multiline import records
 from dendro.services.runner import decode_line, run_events
+from dendro.store.schema import parse_time
 from tests.servers.mariadb import MariaDBServer
-from tests.servers.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer, running_postgres
 
 pytestmark = pytest.mark.real
 
@@ -129,3 +132,35 @@ def _epoch(timestamp: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
+@pytest.fixture(scope="module")
+def shanghai_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL whose log_timezone is Asia/Shanghai (a server of its own: the setting is the
+    command line's, which ALTER SYSTEM cannot override)."""
+    with running_postgres(log_timezone="Asia/Shanghai") as server:
+        yield server
+
+
+def test_postgres_in_shanghai_writes_cst_read_as_china_time(shanghai_postgres: PostgresServer) -> None:
+    """PostgreSQL with log_timezone = 'Asia/Shanghai' writes CST (+08:00); read with the service's
+    timezone setting it is the instant it happened, and read by a node configured as UTC it is a
+    parse_error that says why, not a time 14 hours away (CST as US Central)."""
+    server = shanghai_postgres
+    started = datetime.now(UTC)
+    assert server.psql("SELECT 'dendro-shanghai' || (1/0)").returncode != 0
+    _wait_for(server.log, "dendro-shanghai")
+    ended = datetime.now(UTC)
+    records = [r for r in server.log.read_text().splitlines() if "dendro-shanghai" in r]
+    assert records and all(" CST [" in r for r in records), records  # what PostgreSQL really wrote
+    parser = postgres.SERVICE.parser("postgres")
+    shanghai = {**postgres.SERVICE.defaults(), "timezone": "Asia/Shanghai"}
+    for record in records:
+        (event,) = run_events(parser, {"message": record, "host": "db-1"}, settings=shanghai)
+        assert event["type"] == "postgres", event
+        stamp = parse_time(event["timestamp"])
+        assert started - timedelta(seconds=1) <= stamp <= ended + timedelta(seconds=1)
+        as_utc = postgres.SERVICE.defaults()
+        (refused,) = run_events(parser, {"message": record, "host": "db-1"}, settings=as_utc)
+        assert refused["type"] == "parse_error" and refused["message"] == record
+        assert "CST is not one UTC uses" in refused["error"]

@@ -38,7 +38,7 @@ def test_parsers_sources_tables_and_settings_agree() -> None:
         for column in alert.match:
             table.column(column)
     keys = {s.key for s in SERVICE.settings}
-    assert keys == {"log", "metrics_url"}
+    assert keys == {"log", "metrics_url", "timezone"}  # timezone: Redis writes local time
     assert SERVICE.defaults()["log"] == ["/var/log/redis/redis-server.log"]  # Debian's redis.conf
 
 

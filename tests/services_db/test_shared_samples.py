@@ -29,10 +29,28 @@ POSTGRES_FILES = {
     "postgresql-9-log-statement-all.log": (202, 202, 0, 0),
     "postgresql-9.5-multi-core.log": (5, 5, 0, 0),
     "postgresql-9.6-debian-with-slowlog.log": (18, 18, 0, 0),
-    "postgresql-9.6-multi-core.log": (8, 8, 0, 0),
+    "postgresql-9.6-multi-core.log": (8, 5, 0, 3),  # CEST in November: no zone writes it
     "postgresql-9.6-new-timestamp.log": (5, 5, 0, 0),
     "postgresql-query-steps-slowlog.log": (2, 2, 0, 0),
     "postgresql-ubuntu-9.5.log": (78, 78, 0, 0),
+}
+
+#: the log_timezone each file was written in (the service's timezone setting; UTC when not
+#: listed): an abbreviation is read only as that zone writes it. The "9.6-new-timestamp" file has
+#: EST in July (a zone on Eastern Standard Time all year, such as America/Panama); "9.6-multi-core"
+#: has three CEST records dated in November (edited dates: no zone writes CEST then) before its EST
+#: ones, so under America/New_York those three are parse_errors that say why; "ubuntu-9.5" has CEST
+#: and UTC records (UTC is read as written).
+POSTGRES_ZONES = {
+    "postgresql-10-default.log": "Europe/Berlin",
+    "postgresql-12-default.log": "Europe/Berlin",
+    "postgresql-12-min-duration-statement.log": "Europe/Berlin",
+    "postgresql-9.5-multi-core.log": "America/New_York",
+    "postgresql-9.6-debian-with-slowlog.log": "Europe/Berlin",
+    "postgresql-9.6-multi-core.log": "America/New_York",
+    "postgresql-9.6-new-timestamp.log": "America/Panama",
+    "postgresql-query-steps-slowlog.log": "Europe/Berlin",
+    "postgresql-ubuntu-9.5.log": "Europe/Berlin",
 }
 
 # every record with "# Query_time" parses; lone "# Time:" markers and start headers are log
@@ -68,12 +86,14 @@ def _source(service: Service, source_id: str) -> Source:
 
 
 def _per_record(path: Path, service: Service, source: Source) -> list[list[dict]]:
-    """The events each record of the file makes (an empty list: no event)."""
+    """The events each record of the file makes (an empty list: no event), read in the zone the
+    file was written in (:data:`POSTGRES_ZONES`)."""
     lines = [decode_line(raw) for raw in path.read_bytes().split(b"\n")]
     if lines and lines[-1] == "":
         lines.pop()  # the final line break ends the last line, it does not start another
     parser = service.parser(source.parser)
-    return [run_events(parser, {"message": record, "host": "db-1"}, source=source.id)
+    settings = {**service.defaults(), "timezone": POSTGRES_ZONES.get(path.name, "UTC")}
+    return [run_events(parser, {"message": record, "host": "db-1"}, source=source.id, settings=settings)
             for record in records(lines, source.multiline)]
 
 

@@ -40,6 +40,7 @@ def test_settings_and_sources(service: Service, log_dir: str, status_kind: str) 
         "access_log": [f"{log_dir}/access.log"],
         "error_log": [f"{log_dir}/error.log"],
         "status_url": "",
+        "timezone": "UTC",  # the error log's local times (dendro configure offers the node's zone)
     }
     by_id = {s.id: s for s in service.sources}
     assert set(by_id) == {f"{name}_access_logs", f"{name}_error_logs", f"{name}_metrics"}

@@ -49,13 +49,16 @@ def test_the_manuals_8_2_3_example_field_by_field() -> None:
     assert (event["method"], event["path"], event["protocol"]) == ("GET", "/index.html", "HTTP/1.1")
 
 
-def test_the_accept_date_is_utc_whatever_vectors_time_zone() -> None:
-    # Vector's remap reads zone-less times in its `timezone` (the node's local time by default);
-    # the program names UTC itself, so a runtime in another zone gives the same event
-    paris = VRLRuntime(timezone="Europe/Paris")
+def test_the_accept_date_is_read_in_the_configured_zone() -> None:
+    # Vector's remap reads zone-less times in its `timezone` option, which dendro.vector.render sets
+    # from the service's timezone setting; the program names no zone itself, so a runtime in the
+    # sample's zone (UTC unless it says otherwise) gives its event, and the same line read for a
+    # host in Europe/Paris is an hour earlier in UTC (December: CET)
+    assert any(s.settings for s in LOG.samples)
     for sample in LOG.samples:
         if sample.expected is not None:
-            assert paris.execute(LOG.vrl, sample.input_event()).processed_event == sample.expected
+            runtime = VRLRuntime(timezone=sample.settings.get("timezone", "UTC"))
+            assert runtime.execute(LOG.vrl, sample.input_event()).processed_event == sample.expected
 
 
 def test_5xx_keeps_the_line_others_do_not() -> None:
@@ -184,7 +187,7 @@ def test_the_sources_vector_gets() -> None:
     # apache_metrics exist, nothing for HAProxy), hence prometheus_scrape on HAProxy's exporter;
     # src/sources/prometheus/scrape.rs: `endpoints` (alias `hosts`) and `endpoint_tag`
     settings = SERVICE.defaults()
-    assert settings == {"log": ["/var/log/haproxy.log"], "metrics_url": ""}
+    assert settings == {"log": ["/var/log/haproxy.log"], "metrics_url": "", "timezone": "UTC"}
     logs, metrics = SERVICE.sources
     assert source_component(logs, settings) == {"type": "file", "include": ["/var/log/haproxy.log"],
                                                  "read_from": "end"}
