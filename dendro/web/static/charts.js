@@ -29,11 +29,15 @@
     return q.toString();
   }
 
-  /* A number in the axis' unit with as many decimals as the tick step needs (or 3 significant). */
+  /* A number in the axis' unit with the decimals the tick step has (0.25 → 2), or 3 significant. */
   function num(v, incr) {
     if (v == null || !isFinite(v)) { return "—"; }
     var decimals;
-    if (incr) { decimals = Math.max(0, Math.min(4, -Math.floor(Math.log10(incr) + 1e-9))); }
+    if (incr) {
+      var step = incr;
+      decimals = 0;
+      while (decimals < 6 && Math.abs(Math.round(step) - step) > 1e-6 * Math.max(1, Math.abs(step))) { step *= 10; decimals++; }
+    }
     else { decimals = Math.abs(v) >= 100 || v === 0 ? 0 : Math.max(0, Math.min(4, 2 - Math.floor(Math.log10(Math.abs(v))))); }
     return v.toFixed(decimals);
   }
@@ -189,7 +193,8 @@
     return function (u, min, max) {
       if (min == null || max == null) { return [0, 1]; }
       var bottom = low === 0 || min >= 0 ? Math.min(0, min) : min;
-      var top = max > bottom ? max + (max - bottom) * 0.08 : bottom + 1;
+      // a flat series (all 0 %) gets a readable axis, not one a billionth tall
+      var top = max - bottom > 1e-6 * Math.max(1, Math.abs(max)) ? max + (max - bottom) * 0.08 : bottom + 1;
       if (chart.domain && chart.domain[1] != null) { top = Math.min(top, chart.domain[1]); }
       return [bottom, top];
     };
