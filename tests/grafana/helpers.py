@@ -88,6 +88,15 @@ def sample_events(at: datetime) -> list[dict[str, Any]]:
     return events
 
 
+def demo_events(at: datetime) -> list[dict[str, Any]]:
+    """Five seconds of an incident (the first with the metrics inputs) of every catalog service's
+    demo traffic at ``at``: every table, every kept metric and errors of every built-in service."""
+    from dendro.ingest.demo import Traffic, tick_events
+
+    traffic = Traffic(5)
+    return [e for tick in range(5) for e in tick_events(list(catalog().values()), traffic, at, True, tick)]
+
+
 def refused_events(at: datetime) -> list[dict[str, Any]]:
     """Events the store refuses (into its rejected table): a type no table has, a status that is
     no number."""
