@@ -7,7 +7,8 @@ can match it, one ``SELECT`` each, as one ``UNION ALL`` ordered by time, newest 
 ``LIMIT``/``OFFSET``; each row keeps all its fields (a table's columns it does not have are NULL,
 a column two tables type differently is read as text). The SQL is Dendro's Timestream dialect
 like every console query, so the same text runs on DuckDB and Timestream and is what the page's
-"as SQL" link opens.
+"as SQL" link opens. A second query counts the matches per bin of the range, and the errors among
+them, for the page's histogram.
 
 The text query is a case-insensitive substring (``strpos(lower(column), 'text') > 0``); the
 level is ``errors`` (the RED mapping's error condition, else a level among
@@ -148,6 +149,24 @@ def search_sql(database: str, sources: Sequence[Source], search: Search, limit: 
         f"SELECT * FROM (\n{union}\n) ORDER BY time DESC, {TABLE_COLUMN}"
         f" LIMIT {int(limit)} OFFSET {int(offset)}"
     )
+
+
+def volume_sql(database: str, sources: Sequence[Source], search: Search, step: int) -> str | None:
+    """Matching rows per bin of ``step`` seconds, and how many of them are errors (the explorer's
+    histogram); None when no table can match."""
+    parts = []
+    for source in matching(sources, search):
+        errors = level_condition(source.view, ERRORS)
+        counted = f"sum(CASE WHEN {errors} THEN 1 ELSE 0 END)" if errors else "0"
+        where = " AND ".join(_conditions(source, search) or [])
+        parts.append(
+            f"SELECT bin(time, {int(step)}s) AS t, count(*) AS n, {counted} AS errors"
+            f" FROM {table_ref(database, source.table)} WHERE {where} GROUP BY 1"
+        )
+    if not parts:
+        return None
+    union = "\nUNION ALL\n".join(parts)
+    return f"SELECT t, sum(n) AS n, sum(errors) AS errors FROM (\n{union}\n) GROUP BY t ORDER BY t"
 
 
 @dataclass

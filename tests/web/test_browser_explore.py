@@ -166,6 +166,17 @@ def test_the_log_explorer_searches_opens_a_row_and_links_its_sql(
     tab = Page(browser)
     page = tab.open(console[0] + "/logs", "explore-logs")
     assert page.locator("#hits details").count() == 50 and page.locator("a[rel=next]").count() == 1
+    page.wait_for_selector("#volume .uplot canvas")
+    assert page.locator("#volume").get_attribute("data-bins") == "61"  # a bar a minute of the hour
+    box = page.locator("#volume .u-over").bounding_box()
+    with page.expect_navigation():  # dragging across the bars searches that stretch of time
+        page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + 20)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + 20, steps=5)
+        page.mouse.up()
+    assert parse_qs(urlsplit(page.url).query)["range"] == ["custom"]
+    assert page.locator("#hits details").count() > 0
+    page.goto(console[0] + "/logs")
     page.fill("#q", "TIMED OUT")
     page.click("form.log-search button[type=submit]")
     page.wait_for_selector("#hits details")

@@ -12,6 +12,7 @@ opens them (it opened ingest.log before).
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,6 +77,19 @@ def test_every_log_table_is_searched_newest_first(client: FlaskClient, known: Kn
     tables = ("nginx_access", "postgres", "parse_error")
     in_hour = sum(_count(known, later, t) for t in tables) + 1  # and the rejected event
     assert len(hits) + len(_hits(later)) == in_hour and 'rel="next"' not in later
+
+
+def test_the_histogram_counts_every_match_and_its_errors(client: FlaskClient, known: Known) -> None:
+    page = _get(client)
+    volume = json.loads(html.unescape(re.search(  # type: ignore[union-attr]
+        r'<script type="application/json" id="volume-data">(.*?)</script>', page, re.S).group(1)))
+    tables = ("nginx_access", "postgres", "parse_error")
+    assert sum(volume["n"]) == sum(_count(known, page, t) for t in tables) + 1  # and the rejected event
+    errors = _get(client, level="errors")
+    assert sum(volume["errors"]) == len(_hits(errors))
+    assert volume["step"] == 60 and len(volume["x"]) == len(volume["n"])
+    narrowed = _get(client, q="garbage")
+    assert 'id="volume-total">2<' in narrowed
 
 
 def test_text_query_searches_the_declared_columns(client: FlaskClient) -> None:

@@ -4,8 +4,9 @@
 query ``q``, ``service``, ``table`` (``parse_error`` and ``rejected`` too: the pipeline's own
 problems, with their reasons), ``host``, ``level`` (``errors``, a status class, a status or a
 level's value) and the time range (``range`` as on the charts, or ``custom`` with ``start`` and
-``end``), newest first, paged; each row opens to all its fields and its raw line, and the page
-links to the same search as SQL on the query page. ``?source=dendro`` shows Dendro's own logs:
+``end``), newest first, paged, under a histogram of the matches (errors in red; drag across it to
+narrow the range); each row opens to all its fields and its raw line, and the page links to the
+same search as SQL on the query page. ``?source=dendro`` shows Dendro's own logs:
 the data dir's log files locally (``ingest.log``: ``?file=``), the loader's CloudWatch log
 streams on AWS (``?stream=``, ``?token=``).
 """
@@ -103,6 +104,24 @@ class Found:
     sql_link: str | None = None
     error: str = ""
     nothing: str = ""
+    volume: dict[str, Any] | None = None
+
+
+def _volume(c: Console, chosen: list[logsearch.Source], search: logsearch.Search, rng: ranges.Range
+            ) -> tuple[dict[str, Any] | None, str]:
+    """The histogram of the matches: per bin of the range, how many and how many errors."""
+    sql = logsearch.volume_sql(c.database, chosen, search, rng.step)
+    result, error = attempt(lambda: c.store.query(sql)) if sql else (None, "")
+    if result is None:
+        return None, error
+    bins = rng.bins()
+    index = {b: i for i, b in enumerate(bins)}
+    counts, errors = [0] * len(bins), [0] * len(bins)
+    for row in result.dicts():
+        slot = index.get(int(epoch(row["t"])) // rng.step * rng.step)
+        if slot is not None:
+            counts[slot], errors[slot] = int(row["n"]), int(row["errors"] or 0)
+    return {"x": bins, "n": counts, "errors": errors, "step": rng.step}, ""
 
 
 def _search(c: Console, chosen: list[logsearch.Source], search: logsearch.Search, page: int) -> Found:
@@ -129,6 +148,8 @@ def _explorer(c: Console) -> str:
     if rng is not None and not error:
         search = logsearch.Search(rng.start, rng.end, args["q"], args["host"], args["level"])
         found, searched = _search(c, chosen, search, page), logsearch.matching(chosen, search)
+        if not found.nothing and not found.error:
+            found.volume, found.error = _volume(c, chosen, search, rng)
     return render_template(
         "logs_explorer.html", args=args, every=every, services=_service_names(every), found=found,
         searched=searched, page=page, presets=list(ranges.PRESETS), range_key=key, rng=rng,
