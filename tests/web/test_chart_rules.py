@@ -146,9 +146,9 @@ def test_bands_and_forecasts_stay_in_the_domain() -> None:
 def test_the_error_ratio_chart_is_clamped_to_percent(store: Any) -> None:
     events = []
     for minute in range(60):
-        errors = random.Random(minute).choice([0, 1, 2, 5, 10])
+        failed = random.Random(minute).choice([0, 1, 2, 5, 10])
         at = T0 + timedelta(minutes=minute)
-        events += [_request(at + timedelta(seconds=s), status=500 if s < errors else 200) for s in range(10)]
+        events += [_request(at + timedelta(seconds=s), status=500 if s < failed else 200) for s in range(10)]
     store.write(events)
     errors = _red(store, Range(T0, T0 + timedelta(minutes=60), 60, "custom"))["errors"]
     assert errors["domain"] == [0.0, 100.0]

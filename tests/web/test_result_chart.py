@@ -13,7 +13,8 @@ T0 = datetime(2026, 11, 26, 12, 0)
 def test_a_long_result_becomes_one_series_per_group_and_column() -> None:
     columns = [ResultColumn("minute", "TIMESTAMP"), ResultColumn("host", "VARCHAR"),
                ResultColumn("n", "BIGINT"), ResultColumn("p95", "DOUBLE")]
-    rows = [(T0 + timedelta(minutes=m), host, 10 * m, 0.1) for m in range(3) for host in ("web-1", "web-2")]
+    rows: list[tuple[datetime, str, int, float | None]] = [
+        (T0 + timedelta(minutes=m), host, 10 * m, 0.1) for m in range(3) for host in ("web-1", "web-2")]
     rows.append((T0 + timedelta(minutes=3), "web-1", 30, None))
     assert result_chart.kinds(columns, rows) == ["time", "text", "number", "number"]
     chart = result_chart.chart(columns, rows)
