@@ -16,6 +16,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flask.testing import FlaskClient
@@ -186,6 +187,27 @@ def test_dendro_s_own_logs_are_one_more_source(known: Known, tmp_path: Path) -> 
     assert 'href="/logs?source=dendro"' in explorer
     own = _get(client, source="dendro")
     assert "summary: 12 events from 2 agents" in own and "ingest.log" in own
+
+
+class _WithoutParseErrors:
+    """The known store as one that has no parse_error table yet (a remote store before its first)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def tables(self) -> list[str]:
+        return [t for t in self._store.tables() if t != "parse_error"]
+
+
+def test_a_store_without_the_table_yet_says_so(known: Known) -> None:
+    """The home page's link to parse errors still opens, and says there is nothing yet."""
+    client = create_app(known.config, _WithoutParseErrors(known.store)).test_client()  # type: ignore[arg-type]
+    page = _get(client, table="parse_error")
+    assert 'id="nothing"' in page and "No event yet" in page and not _hits(page)
+    assert _hits(_get(client, table="nginx_access"))
 
 
 def test_unknown_table_or_service_is_a_404(client: FlaskClient) -> None:

@@ -60,25 +60,27 @@ def _store_table(c: Console, name: str) -> Table:
 
 
 def sources(c: Console, existing: set[str]) -> list[logsearch.Source]:
-    """Every log table the search can read: the services' log tables, then the pipeline's own."""
+    """Every log table the pipeline has: the services' log tables, then its own (``rejected``
+    where the store keeps one). The search reads those ``existing`` in the store."""
     found = [logsearch.Source(s.name, view) for s in c.services() for view in s.log_views]
     found.append(logsearch.Source(PIPELINE, log_view(PARSE_ERROR)))
     if logs.REJECTED in existing:
         found.append(logsearch.Source(PIPELINE, log_view(_store_table(c, logs.REJECTED))))
-    return [s for s in found if s.table in existing]
+    return found
 
 
 def _chosen(every: list[logsearch.Source], service: str, table: str) -> list[logsearch.Source]:
     """The tables a search reads: the one named (whatever the service), or the service's, or all."""
-    chosen = [s for s in every if s.table == table if table] or [
-        s for s in every if not table and (not service or s.service == service)
-    ]
-    if table and not chosen:
-        known = ", ".join(sorted({s.table for s in every}))
-        abort(404, description=f"no log table {table!r} in this store (log tables: {known})")
-    if service and not chosen and not table:
+    if table:
+        chosen = [s for s in every if s.table == table]
+        if not chosen:
+            known = ", ".join(sorted({s.table for s in every}))
+            abort(404, description=f"no log table {table!r} in this pipeline (log tables: {known})")
+        return chosen
+    chosen = [s for s in every if not service or s.service == service]
+    if not chosen:
         names = ", ".join(sorted({s.service for s in every}))
-        abort(404, description=f"no service {service!r} with log tables in this store (services: {names})")
+        abort(404, description=f"no service {service!r} with log tables in this pipeline (services: {names})")
     return chosen
 
 
@@ -125,6 +127,8 @@ def _volume(c: Console, chosen: list[logsearch.Source], search: logsearch.Search
 
 
 def _search(c: Console, chosen: list[logsearch.Source], search: logsearch.Search, page: int) -> Found:
+    if not chosen:
+        return Found(nothing="No event yet: the store has none of these tables yet.")
     sql = logsearch.search_sql(c.database, chosen, search, PAGE_ROWS + 1, (page - 1) * PAGE_ROWS)
     if sql is None:
         why = "this level" if search.level else "a host column" if search.host else "a column to search"
@@ -141,7 +145,7 @@ def _explorer(c: Console) -> str:
     args = {k: request.args.get(k, "").strip() for k in ("q", "service", "table", "host", "level")}
     existing, error = attempt(lambda: set(c.store.tables()))
     every = sources(c, existing or set())
-    chosen = _chosen(every, args["service"], args["table"])
+    chosen = [s for s in _chosen(every, args["service"], args["table"]) if s.table in (existing or set())]
     key, rng, range_error = _range()
     page = page_number()
     found, searched = Found(error=error or range_error), []
