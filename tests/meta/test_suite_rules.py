@@ -2,7 +2,8 @@
 
 `pytest -m "not real"` must be a fast subset that needs no Debian server or browser, so every test
 module that starts one (through :func:`tests.support.require_binary` or a fixture of
-``tests/servers``) declares ``pytestmark = pytest.mark.real``. And a user's clone has no team
+``tests/servers``) marks it real: the whole module (``pytestmark = pytest.mark.real``) or the tests
+that need it (``@pytest.mark.real``). And a user's clone has no team
 folder beside it, so no test names one.
 """
 
@@ -25,7 +26,7 @@ REAL_FIXTURES = (
     "running_redis(",
     "prometheus: Prometheus",
 )
-REAL_MARK = "pytestmark = pytest.mark.real"
+REAL_MARKS = ("pytestmark = pytest.mark.real", "@pytest.mark.real")
 THIS = Path(__file__).resolve()
 
 
@@ -41,7 +42,7 @@ def _uses_a_real_component(text: str) -> bool:
 def test_a_module_that_starts_a_real_component_is_marked_real(path: Path) -> None:
     text = path.read_text()
     if _uses_a_real_component(text):
-        assert REAL_MARK in text, f"{path.name} starts a real server or binary: add `{REAL_MARK}`"
+        assert any(mark in text for mark in REAL_MARKS), f"{path.name} starts a real component: mark it real"
 
 
 def test_the_rule_sees_the_known_real_modules() -> None:

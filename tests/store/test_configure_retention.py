@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,23 +39,38 @@ def test_configure_prints_the_retention_and_a_day_at_three_rates(tmp_path: Path)
     assert yaml.safe_load((tmp_path / "dendro.yaml").read_text())["local"]["retention_days"] == 14  # kept
 
 
+#: the wizard's questions this test answers, by a word of their prompt (any other takes its default)
+ANSWERS = {
+    "Which services": ["nginx"],
+    "Backend": "local",
+    "Ingest URL": "http://10.0.0.9:9880/ingest",
+    "events a second": "250",
+    "how many days": "7",
+}
+
+
 class _Scripted:
-    def __init__(self, answers: Iterator[Any], message: str) -> None:
-        self.answers, self.message = answers, message
+    def __init__(self, message: str, default: Any) -> None:
+        self.message, self.default = message, default
 
     def ask(self) -> Any:
-        return next(self.answers)
+        for word, answer in ANSWERS.items():
+            if word in self.message:
+                return answer
+        return self.default
 
 
 def test_the_wizard_prices_the_rate_given_and_writes_the_days(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    feed = iter([["nginx"], "/var/log/nginx/access.log", "/var/log/nginx/error.log", "", "local",
-                 "http://10.0.0.9:9880/ingest", "250", "7"])
     prompts: list[str] = []
+
+    def question(message: str, *args: Any, default: Any = "", **kwargs: Any) -> _Scripted:
+        prompts.append(message)
+        return _Scripted(message, default)
+
     for name in ("checkbox", "text", "select", "confirm"):
-        monkeypatch.setattr(questionary, name,
-                            lambda message, *a, **k: prompts.append(message) or _Scripted(feed, message))
+        monkeypatch.setattr(questionary, name, question)
     monkeypatch.setattr(questionary, "print", lambda text, **k: print(text))
     answers = wizard.ask()
     assert answers.retention_days == 7

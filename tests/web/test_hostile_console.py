@@ -144,6 +144,7 @@ def docs_curl_line() -> str:
     return "curl" + " ".join(line.strip().rstrip("\\") for line in block.splitlines())
 
 
+@pytest.mark.real
 def test_the_curl_line_of_the_docs_works(known: Known) -> None:
     curl = require_binary("curl", "curl")
     app = create_app(known.config, known.store, token="s3cret", log_dir=known.data_dir, bind="127.0.0.1")
