@@ -28,10 +28,13 @@ def _answers_from_flags(
     pipeline: str | None,
     region: str | None,
     ingest_url: str | None,
+    store: str | None = None,
 ) -> Answers:
     if backend not in ("local", "aws"):
         raise ConfigError(f"--backend {backend}: expected local or aws")
-    answers = Answers(backend=backend, pipeline=pipeline, region=region, ingest_url=ingest_url)
+    if store is not None and backend != "aws":
+        raise ConfigError("--store is for --backend aws (the local backend has one store)")
+    answers = Answers(backend=backend, pipeline=pipeline, region=region, ingest_url=ingest_url, store=store)
     answers.services = {service_name(name): {} for name in services}
     answers.custom = [parse_custom(spec) for spec in custom]
     if not answers.services and not answers.custom:
@@ -67,13 +70,16 @@ def register(app: typer.Typer) -> None:
         pipeline: str | None = typer.Option(None, "--pipeline", help="Pipeline (and database) name."),
         region: str | None = typer.Option(None, "--region", help="AWS region (backend aws)."),
         ingest_url: str | None = typer.Option(None, "--ingest-url", help="Ingest URL (backend local)."),
+        store: str | None = typer.Option(
+            None, "--store", help="AWS store (backend aws): timestream, or athena (no Timestream needed)."
+        ),
         config: Path = CONFIG_OUT_OPTION,
         vector_out: Path = VECTOR_OUT_OPTION,
     ) -> None:
         """Choose this node's services and backend; write dendro.yaml and vector.yaml."""
         with user_errors():
             if yes:
-                answers = _answers_from_flags(backend, service, custom, pipeline, region, ingest_url)
+                answers = _answers_from_flags(backend, service, custom, pipeline, region, ingest_url, store)
             else:
                 from dendro.vector import wizard
 

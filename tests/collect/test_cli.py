@@ -231,3 +231,14 @@ def test_an_unknown_time_zone_names_the_key(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "services.postgres.timezone" in result.output and "Asia/Shangai" in result.output
     assert "Traceback" not in result.output
+
+
+def test_configure_store_flag_chooses_the_aws_store(tmp_path: Path) -> None:
+    result = _invoke("configure", "--yes", "--backend", "aws", "--store", "athena", "--region", "eu-west-1",
+                     "--service", "nginx")
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load((tmp_path / "dendro.yaml").read_text())["aws"]["store"] == "athena"
+    wrong = _invoke("configure", "--yes", "--backend", "aws", "--store", "bigquery", "--service", "nginx")
+    assert wrong.exit_code == 1 and "timestream or athena" in wrong.output
+    local = _invoke("configure", "--yes", "--store", "athena", "--service", "nginx")
+    assert local.exit_code == 1 and "--backend aws" in local.output
