@@ -69,24 +69,3 @@ def last_heartbeats(database: str, start: datetime, end: datetime) -> str:
     )
 
 
-def host_cpu(database: str, table: str, start: datetime, end: datetime, step: int) -> str:
-    """CPU seconds per bin, host and mode (summed over CPUs), as :func:`dendro.analysis.charts.cpu_busy`
-    reads them."""
-    return (
-        "SELECT t, host, mode, sum(mx) AS seconds FROM ("
-        f"SELECT bin(time, {step}s) AS t, host, cpu, mode, max(value) AS mx"
-        f" FROM {table_ref(database, table)} WHERE {time_range(start, end)}"
-        " AND name = 'cpu_seconds_total' GROUP BY 1, 2, 3, 4"
-        ") GROUP BY 1, 2, 3 ORDER BY 1"
-    )
-
-
-def host_disk(database: str, table: str, start: datetime, end: datetime, step: int) -> str:
-    """Used and total bytes per bin, host and filesystem, as :func:`dendro.analysis.charts.disk_usage`
-    reads them."""
-    return (
-        f"SELECT bin(time, {step}s) AS t, host, mountpoint, name, max(value) AS v"
-        f" FROM {table_ref(database, table)} WHERE {time_range(start, end)}"
-        " AND name IN ('filesystem_used_bytes', 'filesystem_total_bytes') AND mountpoint IS NOT NULL"
-        " GROUP BY 1, 2, 3, 4 ORDER BY 1"
-    )

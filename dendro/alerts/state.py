@@ -372,7 +372,7 @@ class LocalEvaluator:
         if table not in self.tables:
             return self._missing(rule, table)
         rng = Range(at - timedelta(minutes=15), at, 300, "custom")
-        query = evaluation_sql.host_cpu(self.database, table, rng.start, rng.end, rng.step)
+        query = queries.host_cpu(self.database, table, rng.start, rng.end, rng.step)
         rows = self.store.query(query).dicts()
         values = []
         for series in charts.cpu_busy(rows, rng):
@@ -413,12 +413,12 @@ class LocalEvaluator:
         the earliest window, and each earlier window takes its whole bins (a bin still filling at
         that minute would hold later samples)."""
         if rng.end == self.now:
-            sql = evaluation_sql.host_disk(self.database, _host_table(rule), rng.start, rng.end, rng.step)
+            sql = queries.host_disk(self.database, _host_table(rule), rng.start, rng.end, rng.step)
             return self.store.query(sql).dicts()
         key = (rule.name, self.now)
         if key not in self._history:
             start = self.now - timedelta(seconds=(rule.window_s or 21_600) + rule.for_s)
-            sql = evaluation_sql.host_disk(self.database, _host_table(rule), start, self.now, rng.step)
+            sql = queries.host_disk(self.database, _host_table(rule), start, self.now, rng.step)
             self._history[key] = self.store.query(sql).dicts()
         first, end, only = rng.start.timestamp(), rng.end.timestamp(), self._only
         return [r for r in self._history[key] if first <= epoch(r["t"]) and epoch(r["t"]) + rng.step <= end
