@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from dendro.alerts.notify import AlertCollector
-from dendro.metrics.aggregates import AggregateBuilder, aggregate_key
+from dendro.metrics.aggregates import AggregateBuilder
 from dendro.pipeline.loader import (
     CHUNK_BYTES,
     OWN_PREFIXES,
@@ -34,6 +34,7 @@ from dendro.pipeline.loader import (
     Summary,
     _stdout,
     rejected_key,
+    report,
     s3_objects,
 )
 from dendro.pipeline.objects import read_records
@@ -103,12 +104,7 @@ class ParquetLoader:
         finally:
             rejected.close()
             body.close()
-        self.s3.put_object(Bucket=out_bucket, Key=aggregate_key(key), Body=builder.to_json(),
-                           ContentType="application/json")
-        for line in alerts.log_lines():
-            self.log(line)
-        if self.settings.topic_arn and self.sns is not None:
-            alerts.publish(self.sns, self.settings.topic_arn, self.log)
+        report(self.s3, self.sns, self.settings.topic_arn, self.log, out_bucket, key, builder, alerts)
         summary.written = sum(summary.tables.values())
         summary.rejected = rejected.count
         summary.alerts = {name: f.count for name, f in sorted(alerts.folded.items())}

@@ -188,6 +188,20 @@ def rejected_key(raw_key: str) -> str:
     return f"{REJECTED_PREFIX}{raw_key.removeprefix('raw/')}.ndjson"
 
 
+def report(
+    s3: Any, sns: Any, topic_arn: str | None, log: Callable[[str], None], bucket: str, key: str,
+    builder: Any, alerts: Any,
+) -> None:
+    """What every loader does after an object: its RED aggregate to S3, its alert lines to the log
+    (CloudWatch's metric filters read them) and, with a topic, the alert e-mails."""
+    body = builder.to_json()
+    s3.put_object(Bucket=bucket, Key=aggregate_key(key), Body=body, ContentType="application/json")
+    for line in alerts.log_lines():
+        log(line)
+    if topic_arn and sns is not None:
+        alerts.publish(sns, topic_arn, log)
+
+
 class Loader:
     """Loads objects with injected clients (the handler builds them from the environment)."""
 
@@ -251,12 +265,7 @@ class Loader:
         finally:
             rejected.close()
             body.close()
-        self.s3.put_object(Bucket=out_bucket, Key=aggregate_key(key), Body=builder.to_json(),
-                           ContentType="application/json")
-        for line in alerts.log_lines():
-            self.log(line)
-        if self.settings.topic_arn and self.sns is not None:
-            alerts.publish(self.sns, self.settings.topic_arn, self.log)
+        report(self.s3, self.sns, self.settings.topic_arn, self.log, out_bucket, key, builder, alerts)
         summary.tables = dict(sorted(totals.written.items()))
         summary.written = sum(totals.written.values())
         summary.rejected = rejected.count

@@ -196,8 +196,6 @@ def _console_queries() -> dict[str, str]:
             DATABASE, "host", ["filesystem_used_bytes"], start, end
         ),
         "alert heartbeats": evaluation_sql.last_heartbeats(DATABASE, start, end),
-        "alert host cpu": evaluation_sql.host_cpu(DATABASE, "host", start, end, 600),
-        "alert host disk": evaluation_sql.host_disk(DATABASE, "host", start, end, 600),
         **{
             f"example: {title}": sql
             for title, sql in queries.examples(DATABASE, names)
