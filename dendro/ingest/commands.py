@@ -37,10 +37,10 @@ def _config(path: Path | None) -> Config:
 def _ready(up: Up) -> None:
     for name, url in up.urls:
         console.print(f"[bold]{name:>9}[/]  {url}", highlight=False)
-    if up.server is not None:
+    if up.server is not None and not up.options.demo:  # what agents on real nodes need
         where = _listening(up.server.host, up.server.port)
         console.print(f"[bold]{'listening':>9}[/]  {where}", highlight=False)
-    console.print(f"[bold]{'token':>9}[/]  {up.token}", highlight=False)
+        console.print(f"[bold]{'token':>9}[/]  {up.token}", highlight=False)
     console.print(f"[bold]{'data':>9}[/]  {up.data_dir.path}", highlight=False)
     console.print("Dendro is up. Ctrl-C stops it.")
 

@@ -3,8 +3,9 @@
 :class:`Up` is the composition root of the local backend. It opens the DuckDB store (it is its
 only writer), starts the ingest server and announces itself in the data dir (so ``dendro query``
 and ``dendro ingest`` go through it), then the Prometheus exporter and the web console over the
-same store, and the demo traffic with ``--demo`` (posted through the same ``/ingest`` as a Vector
-agent). Each part is a component with ``start()`` / ``stop()``; :meth:`Up.stop` stops them in
+same store, and the demo traffic with ``--demo`` (its history written into the store before
+anything is served, then live traffic posted through the same ``/ingest`` as a Vector agent).
+Each part is a component with ``start()`` / ``stop()``; :meth:`Up.stop` stops them in
 reverse order, then checkpoints and closes the store. The ingest's log goes to the data dir's
 ``ingest.log``. :func:`dendro.runtime.lifecycle.run_until_stopped` runs it until Ctrl-C or SIGTERM.
 """
@@ -14,12 +15,13 @@ from __future__ import annotations
 import logging
 import logging.handlers
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from dendro.config import Config
 from dendro.exporter.server import Exporter
-from dendro.ingest.demo import Demo
+from dendro.ingest.demo import HISTORY, Backfilled, Demo, Story, backfill
 from dendro.ingest.server import IngestServer, IngestSettings, Limits
 from dendro.runtime.console import console
 from dendro.runtime.datadir import DataDir, stored_token
@@ -27,6 +29,7 @@ from dendro.runtime.housekeeping import housekeeping
 from dendro.runtime.lifecycle import Component
 from dendro.runtime.stores import announce, open_store, withdraw
 from dendro.services import catalog
+from dendro.services.base import Service
 from dendro.store.base import Store
 from dendro.store.remote import post_events
 from dendro.web.auth import TOKEN_ENV
@@ -47,6 +50,7 @@ class UpOptions:
     exporter_delay: float | None = None
     demo: bool = False
     bind: str | None = None  # the ingest's address; None: local.ingest_bind (every interface)
+    demo_history: timedelta = HISTORY  # how much history the demo writes first (at most)
 
 
 def _either(option: Any, default: Any) -> Any:
@@ -88,6 +92,7 @@ class Up:
         self.console_token: str | None = None
         self._announced = False
         self._log: logging.Handler | None = None
+        self.story: Story | None = None
 
     def start(self) -> None:
         config, options = self.config, self.options
@@ -96,6 +101,7 @@ class Up:
         self.token = stored_token(self.data_dir.ingest_token, config.local.token_env)
         self.store = store = open_store(config, self.data_dir)
         try:
+            backfilled = self._backfill(store) if options.demo else None
             keeper = housekeeping(store, self.data_dir)  # retention and Parquet moves, now and hourly
             if keeper is not None:
                 self._start(keeper)
@@ -113,7 +119,7 @@ class Up:
             )
             self._start(server)
             if options.demo:
-                self._start(self._demo(self.server.urls[0]))
+                self._start(self._demo(self.server.urls[0], backfilled))
         except BaseException:
             self.stop()
             raise
@@ -132,10 +138,19 @@ class Up:
             delay=_either(options.exporter_delay, settings.delay),
         )
 
-    def _demo(self, url: str) -> Demo:
-        services = self.config.enabled_services() or list(catalog().values())
+    def _demo_services(self) -> list[Service]:
+        return self.config.enabled_services() or list(catalog().values())
+
+    def _backfill(self, store: Store) -> Backfilled:
+        """The demo's history, written through the store before anything is served."""
+        now = datetime.now(UTC)
+        self.story = Story(now)
+        return backfill(store, self._demo_services(), self.story, now, history=self.options.demo_history)
+
+    def _demo(self, url: str, backfilled: Backfilled | None) -> Demo:
         token = self.token
-        return Demo(services, lambda events: post_events(url, token, events))
+        return Demo(self._demo_services(), lambda events: post_events(url, token, events), story=self.story,
+                    backfilled=backfilled)
 
     @property
     def urls(self) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from typing import Any
 
 from dendro.services.base import (
     TIMESTAMP_FORMAT,
@@ -25,7 +26,6 @@ from dendro.services.base import (
     Setting,
     Source,
     log_file,
-    replay,
 )
 from dendro.services.http_common import (
     QUOTED,
@@ -35,15 +35,17 @@ from dendro.services.http_common import (
     access_table,
     alert_events,
     demo_combined,
-    demo_duration,
     error_expected,
+    error_log_rate,
     error_table,
     metric_sample,
     metrics_parser,
     metrics_table,
     red,
     slowest_paths_example,
+    status_metric,
 )
+from dendro.services.scene import DEPLOY, Scene
 from dendro.services.zones import timezone_setting
 
 LOG_FORMAT = (
@@ -335,18 +337,52 @@ METRICS = Metrics(
 
 
 
-def demo_access_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+#: requests a second an average node answers at an average hour (the demo's access log and counter)
+DEMO_RATE = 0.4
+#: MaxRequestWorkers of the demo's event MPM (the scoreboard's size)
+DEMO_WORKERS = 150
+
+
+def demo_access_line(rng: random.Random, now: datetime, scene: Scene, host: str) -> str:
     """A request in the recommended dendro format (%D: microseconds)."""
-    combined, _ = demo_combined(rng, now, incident)
-    return f"{combined} {int(demo_duration(rng, incident) * 1_000_000)}"
+    combined, seconds = demo_combined(rng, now, scene)
+    return f"{combined} {int(seconds * 1_000_000)}"
 
 
-def demo_error_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
-    """mod_proxy failing to pass a request body: an error during an incident, else a notice."""
+def demo_error_line(rng: random.Random, now: datetime, scene: Scene, host: str) -> str:
+    """During a broken deploy mod_proxy cannot reach the application ([proxy:error]); otherwise a
+    scanner probing for secrets is denied ([authz_core:error], logged at the default LogLevel)."""
     stamp = now.strftime("%a %b %d %H:%M:%S.%f %Y")
-    level = "error" if incident else "notice"
-    return (f"[{stamp}] [proxy:{level}] [pid 2101:tid 139811] [client 10.1.0.7:51234] AH01084: pass"
-            " request body failed to backend")
+    client = f"10.1.{rng.randint(0, 9)}.{rng.randint(1, 254)}:{rng.randint(32768, 60999)}"
+    worker = f"[pid {rng.randint(2100, 2180)}:tid {rng.randint(139_000, 139_999)}]"
+    if scene.during(DEPLOY):
+        return (f"[{stamp}] [proxy:error] {worker} (111)Connection refused: AH00957: http: attempt to"
+                f" connect to 127.0.0.1:8000 (127.0.0.1:8000) failed")
+    probe = rng.choice((".env", ".git/config", "wp-login.php", ".aws/credentials"))
+    return (f"[{stamp}] [authz_core:error] {worker} [client {client}] AH01630: client denied by server"
+            f" configuration: /var/www/html/{probe}")
+
+
+def demo_metrics(rng: random.Random, now: datetime, scene: Scene, host: str) -> list[dict[str, Any]]:
+    """mod_status of the node as Vector's apache_metrics source reads it: busy workers follow the load
+    and the latency, the counters grow with what was served."""
+    busy = min(DEMO_WORKERS, max(1, round((1 + 9 * scene.load * scene.latency) * rng.uniform(0.85, 1.15))))
+    keepalive = round(busy * rng.uniform(0.4, 0.7))
+    writing = max(1, round(busy * rng.uniform(0.2, 0.4)))
+    closing = rng.randint(0, 2)
+    values: list[tuple[str, str, float, dict[str, str]]] = [
+        ("up", "gauge", 1, {}),
+        ("access_total", "counter", int(scene.counter(DEMO_RATE)), {}),
+        ("sent_bytes_total", "counter", int(scene.counter(DEMO_RATE * 14_000)), {}),
+        ("workers", "gauge", busy, {"state": "busy"}),
+        ("workers", "gauge", DEMO_WORKERS - busy, {"state": "idle"}),
+        ("connections", "gauge", busy + keepalive + closing, {"state": "total"}),
+        ("connections", "gauge", writing, {"state": "writing"}),
+        ("connections", "gauge", keepalive, {"state": "keepalive"}),
+        ("connections", "gauge", closing, {"state": "closing"}),
+    ]
+    return [status_metric("apache", name, kind, float(value), now, host, "/server-status?auto", **tags)
+            for name, kind, value, tags in values]
 
 
 SERVICE = Service(
@@ -385,9 +421,9 @@ SERVICE = Service(
     server_config_help=SERVER_CONFIG_HELP,
     role="http",
     demo=(
-        DemoFeed("apache_access_logs", line=demo_access_line, rate=10),
-        DemoFeed("apache_error_logs", line=demo_error_line),
-        DemoFeed("apache_metrics", inputs=replay(METRICS_SAMPLES)),
+        DemoFeed("apache_access_logs", line=demo_access_line, rate=DEMO_RATE),
+        DemoFeed("apache_error_logs", line=demo_error_line, rate=error_log_rate),
+        DemoFeed("apache_metrics", inputs=demo_metrics),
     ),
     examples=(slowest_paths_example("apache_access"),),
 )

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from dendro.services.scene import Scene
+
 ColumnType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP"]
 
 #: what kind of thing a service is, for the readers that treat every service of a kind alike:
@@ -353,33 +355,44 @@ class Metrics:
         return tuple(g.name for g in self.gauges)
 
 
-#: ``(rng, now, incident, host)`` → one raw line as the service writes it on that node at ``now``
-LineMaker = Callable[[random.Random, datetime, bool, str], str]
-#: ``(rng, now, incident, host)`` → input events as the source emits them on that node
-InputMaker = Callable[[random.Random, datetime, bool, str], list[dict[str, Any]]]
+#: ``(rng, now, scene, host)`` → one raw line as the service writes it on that node at ``now``
+LineMaker = Callable[[random.Random, datetime, Scene, str], str]
+#: ``(rng, now, scene, host)`` → input events as the source emits them on that node (a scrape)
+InputMaker = Callable[[random.Random, datetime, Scene, str], list[dict[str, Any]]]
+#: lines a second a feed writes on a node in a scene
+RateOf = Callable[[Scene], float]
 
 
 @dataclass(frozen=True)
 class DemoFeed:
-    """How ``dendro up --demo`` feeds one source of a service: raw lines (``line``; ``rate`` lines
-    per host and second, 0: one every 5 seconds and one a second during an incident) or input
-    events (``inputs``, every 10 seconds, as a scrape interval)."""
+    """How ``dendro up --demo`` feeds one source of a service: raw lines (``line``, ``rate`` lines a
+    second on a node: a number is the rate at the node's average load and follows its load, a
+    function of the :class:`~dendro.services.scene.Scene` decides itself, e.g. more error lines
+    during an incident) or input events (``inputs``, once a scrape interval)."""
 
     source: str
     line: LineMaker | None = None
-    rate: int = 0
+    rate: float | RateOf = 0.0
     inputs: InputMaker | None = None
 
     def __post_init__(self) -> None:
         if (self.line is None) == (self.inputs is None):
             raise ValueError(f"demo feed {self.source}: give line or inputs, not both or neither")
 
+    def lines_per_second(self, scene: Scene) -> float:
+        """How many lines a second the feed writes on a node in ``scene``."""
+        if callable(self.rate):
+            return max(0.0, float(self.rate(scene)))
+        return float(self.rate) * scene.load
+
 
 def replay(samples: tuple[Sample, ...]) -> InputMaker:
     """Demo input: the samples that give an event, re-stamped ``now`` for the node (its name where
-    the sample names one: the ``host`` tag, the event's ``host``), values jittered by ±10%."""
+    the sample names one: the ``host`` tag, the event's ``host``). A counter counts its sample's
+    value every hour of average traffic the node served (so it only grows); a gauge follows the
+    node's load within ±5%, except a 0/1 flag (``up``), which stays as it is."""
 
-    def inputs(rng: random.Random, now: datetime, incident: bool, host: str) -> list[dict[str, Any]]:
+    def inputs(rng: random.Random, now: datetime, scene: Scene, host: str) -> list[dict[str, Any]]:
         stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         events = []
         for sample in samples:
@@ -390,10 +403,12 @@ def replay(samples: tuple[Sample, ...]) -> InputMaker:
             event["host"] = host
             if isinstance(event.get("tags"), dict) and "host" in event["tags"]:
                 event["tags"]["host"] = host
-            for kind in ("gauge", "counter"):
-                value = event.get(kind)
-                if isinstance(value, dict) and isinstance(value.get("value"), int | float):
-                    value["value"] = float(value["value"]) * rng.uniform(0.9, 1.1)
+            counter, gauge = event.get("counter"), event.get("gauge")
+            if isinstance(counter, dict) and isinstance(counter.get("value"), int | float):
+                counter["value"] = float(counter["value"]) * (1.0 + scene.served / 3600.0)
+            level = gauge.get("value") if isinstance(gauge, dict) else None
+            if isinstance(gauge, dict) and isinstance(level, int | float) and level not in (0, 1):
+                gauge["value"] = float(level) * scene.load * rng.uniform(0.95, 1.05)
             events.append(event)
         return events
 

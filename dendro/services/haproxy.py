@@ -75,6 +75,7 @@ from dendro.services.http_common import (
     red,
     slowest_paths_example,
 )
+from dendro.services.scene import DEPLOY, Scene
 from dendro.services.zones import timezone_setting
 
 SERVER_CONFIG = """global
@@ -788,12 +789,14 @@ METRICS_SAMPLES = (
 # -- the demo traffic --------------------------------------------------------------------------
 
 
-def demo_access_line(rng: random.Random, now: datetime, incident: bool, host: str = "lb-1") -> str:
+def demo_access_line(rng: random.Random, now: datetime, scene: Scene, host: str = "lb-1") -> str:
     """One line as Debian's rsyslog writes HAProxy's httplog to /var/log/haproxy.log at ``now``.
 
-    During an incident a fifth of the requests find no server (503, SC--), one in eight times
-    out on its server (504, sH--) and half of the others are 25 times slower.
+    During a broken deploy a fifth of the requests find no server (503, SC--), one in eight times
+    out on its server (504, sH--) and half of the others are 25 times slower; answers take the
+    node's latency.
     """
+    incident = scene.during(DEPLOY)
     now = now.astimezone(UTC)
     path = rng.choice(DEMO_PATHS)
     method = "POST" if path in ("/api/pay", "/login") else "GET"
@@ -806,7 +809,8 @@ def demo_access_line(rng: random.Random, now: datetime, incident: bool, host: st
     elif incident and roll < 0.33:
         queue, connect, answer, active, status, size, term = 0, 1, -1, 30_001, 504, 218, "sH--"
     else:
-        answer = int(rng.lognormvariate(3.3, 0.8) * (25 if incident and rng.random() < 0.5 else 1))
+        slower = 25 if incident and rng.random() < 0.5 else 1
+        answer = int(rng.lognormvariate(3.3, 0.8) * scene.latency * slower)
         queue, connect, active, size, term = 0, rng.randint(0, 2), 0, rng.randint(200, 40_000), "----"
         active = answer + connect + rng.randint(0, 3)
         status = 200 if roll < 0.95 else rng.choice((404, 401, 302))
@@ -821,25 +825,28 @@ def demo_access_line(rng: random.Random, now: datetime, incident: bool, host: st
             f'{size} - - {term} {conns} 0/0 "{method} {path} HTTP/1.1"')
 
 
-def demo_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
-    """A request; during an incident, one line in twenty is a server of backend app going DOWN."""
-    if incident and rng.random() < 0.05:
+def demo_line(rng: random.Random, now: datetime, scene: Scene, host: str) -> str:
+    """A request; during a broken deploy, one line in ten is a server of backend app going DOWN
+    (its health checks fail again and again while the release restarts)."""
+    if scene.during(DEPLOY) and rng.random() < 0.1:
         header = now.strftime("%b ") + f"{now.day:>2}" + now.strftime(" %H:%M:%S") + f" {host} haproxy[2101]:"
         return f"{header} {_DOWN.replace('be_down/gone', 'app/web2')}"
-    return demo_access_line(rng, now, incident, host)
+    return demo_access_line(rng, now, scene, host)
 
 
-#: when the demo's HAProxy counters started counting
-_DEMO_EPOCH = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+#: requests a second an average node answers at an average hour
+DEMO_RATE = 0.8
 
 
-def demo_metrics(rng: random.Random, now: datetime, incident: bool, host: str) -> list[dict[str, Any]]:
+def demo_metrics(rng: random.Random, now: datetime, scene: Scene, host: str) -> list[dict[str, Any]]:
     """A scrape of the local exporter as prometheus_scrape and metric_to_log give it: the charted
-    families of :data:`METRICS` (counters grow with the clock); queues and a lost server during an
-    incident."""
-    up = now.timestamp() - _DEMO_EPOCH
+    families of :data:`METRICS` (counters grow with what was served); queues and a lost server
+    during a broken deploy."""
+    incident = scene.during(DEPLOY)
+    up = scene.served * DEMO_RATE / 20
+    connections = round(rng.randint(5, 40) * scene.load) * (3 if incident else 1)
     gauges = {
-        ("haproxy_process_current_connections", ()): rng.randint(5, 40) * (3 if incident else 1),
+        ("haproxy_process_current_connections", ()): connections,
         ("haproxy_frontend_current_sessions", (("proxy", "www"),)): rng.randint(2, 30),
         ("haproxy_backend_current_queue", (("proxy", "app"),)): rng.randint(5, 50) if incident else 0,
         ("haproxy_backend_active_servers", (("proxy", "app"),)): 2 if incident else 3,
@@ -935,7 +942,7 @@ SERVICE = Service(
     role="http",
     metrics=(METRICS,),
     demo=(
-        DemoFeed("haproxy_logs", line=demo_line, rate=15),
+        DemoFeed("haproxy_logs", line=demo_line, rate=DEMO_RATE),
         DemoFeed("haproxy_metrics", inputs=demo_metrics),
     ),
     log_panels=(LOG_PANELS,),

@@ -15,6 +15,9 @@ are levels. Pseudo filesystems (tmpfs, overlay, proc…) are excluded at the sou
 
 from __future__ import annotations
 
+import random
+import zlib
+from datetime import datetime
 from typing import Any
 
 from dendro.services.base import (
@@ -30,8 +33,8 @@ from dendro.services.base import (
     Setting,
     Source,
     Table,
-    replay,
 )
+from dendro.services.scene import DISK_FILLING, SLOW_QUERIES, Scene
 
 HOST_VRL = METRIC_VALUE_VRL + r"""event = {
   "type": "host",
@@ -198,6 +201,85 @@ HOST_METRICS = Metrics(
     tags=("cpu", "mode", "device", "mountpoint"),
 )
 
+# -- demo: a node's host metrics, as Vector's host_metrics source collects them ---------------------
+
+GIB = 1024**3
+#: the demo nodes' hardware by size class (CPUs, memory GiB, root filesystem GB) and the share of
+#: that filesystem in use on a normal day
+_HARDWARE = ((2, 4, 40), (2, 8, 80), (4, 16, 160))
+_BASE_FILL = (0.41, 0.56, 0.63)
+#: a filling filesystem goes from its normal fill to this share at the end of the incident
+FULLEST = 0.985
+#: CPU shares (per CPU) of each mode at an idle moment and for each unit of load
+_CPU_IDLE = {"user": 0.02, "system": 0.01, "iowait": 0.002}
+_CPU_LOAD = {"user": 0.16, "system": 0.05, "iowait": 0.01}
+
+
+def hardware(host: str) -> tuple[int, int, int, float]:
+    """(CPUs, memory bytes, filesystem bytes, normal fill) of a demo node: fixed for its name."""
+    index = zlib.crc32(host.encode()) % len(_HARDWARE)
+    cpus, memory, disk = _HARDWARE[index]
+    return cpus, memory * GIB, disk * 1000**3, _BASE_FILL[index]
+
+
+def disk_fill(scene: Scene, normal: float) -> float:
+    """The share of the root filesystem in use: its normal fill, rising to :data:`FULLEST` over a
+    filling incident (logs and WAL piling up), back to normal once someone cleaned up."""
+    if not scene.during(DISK_FILLING):
+        return normal
+    return normal + (FULLEST - normal) * scene.progress(DISK_FILLING)
+
+
+def _cpu(scene: Scene, cpus: int) -> list[tuple[str, dict[str, str], float]]:
+    """cpu_seconds_total per CPU and mode: seconds of each mode since boot, from what was served
+    (a storm of slow statements adds iowait), idle the rest, so each only grows."""
+    stormy = scene.spent.get(SLOW_QUERIES, 0.0)
+    rows = []
+    for cpu in range(cpus):
+        busy = 0.0
+        for mode, idle_share in _CPU_IDLE.items():
+            seconds = idle_share * scene.uptime + _CPU_LOAD[mode] * scene.served * 2 / cpus
+            seconds += {"iowait": 0.35, "user": 0.25}.get(mode, 0.0) * stormy
+            busy += seconds
+            rows.append(("cpu_seconds_total", {"collector": "cpu", "cpu": str(cpu), "mode": mode}, seconds))
+        rows.append(("cpu_seconds_total", {"collector": "cpu", "cpu": str(cpu), "mode": "idle"},
+                     max(0.0, scene.uptime - busy)))
+    return rows
+
+
+def demo_metrics(rng: random.Random, now: datetime, scene: Scene, host: str) -> list[dict[str, Any]]:
+    """One scrape of the node: CPU seconds and network bytes that only grow, memory and a root
+    filesystem of a fixed size, load averages that follow the load."""
+    cpus, memory, disk, normal = hardware(host)
+    used_memory = memory * (0.35 + 0.1 * min(scene.load, 1.5)) * rng.uniform(0.98, 1.02)
+    fill = disk_fill(scene, normal) + rng.uniform(-0.0005, 0.0005)
+    storm = 0.6 if scene.during(SLOW_QUERIES) else 0.0
+    running = cpus * (0.05 + 0.22 * scene.load) + storm * cpus
+    fs = {"collector": "filesystem", "device": "sda1", "mountpoint": "/", "filesystem": "ext4"}
+    net = {"collector": "network", "device": "eth0"}
+    rows: list[tuple[str, dict[str, str], float]] = [
+        *_cpu(scene, cpus),
+        ("memory_total_bytes", {"collector": "memory"}, float(memory)),
+        ("memory_used_bytes", {"collector": "memory"}, used_memory),
+        ("memory_available_bytes", {"collector": "memory"}, memory - used_memory * 1.08),
+        ("filesystem_total_bytes", fs, float(disk)),
+        ("filesystem_used_bytes", fs, disk * fill),
+        ("filesystem_free_bytes", fs, disk * (1 - fill)),
+        ("filesystem_used_ratio", fs, fill),
+        ("load1", {"collector": "load"}, running * rng.uniform(0.8, 1.2)),
+        ("load5", {"collector": "load"}, running * rng.uniform(0.9, 1.1)),
+        ("load15", {"collector": "load"}, running),
+        ("network_receive_bytes_total", net, scene.counter(2_400.0) + scene.uptime * 300),
+        ("network_transmit_bytes_total", net, scene.counter(21_000.0) + scene.uptime * 200),
+    ]
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return [
+        {"name": name, "namespace": "host", "tags": {**tags, "host": host}, "kind": "absolute",
+         ("counter" if name.endswith("_total") else "gauge"): {"value": round(value, 3)}, "timestamp": stamp}
+        for name, tags, value in rows
+    ]
+
+
 SERVICE = Service(
     name="host",
     title="Host metrics",
@@ -229,7 +311,7 @@ SERVICE = Service(
     ),
     role="host_metrics",
     metrics=(HOST_METRICS,),
-    demo=(DemoFeed("host_metrics", inputs=replay(SAMPLES)),),
+    demo=(DemoFeed("host_metrics", inputs=demo_metrics),),
     examples=(
         Example(
             "Disk usage per host (last value)",

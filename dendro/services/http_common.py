@@ -25,6 +25,7 @@ from dendro.services.base import (
     Sample,
     Table,
 )
+from dendro.services.scene import DEPLOY, Scene
 
 #: error-log levels worth an alert on their own (both servers use these names)
 CRITICAL_LEVELS = ("crit", "alert", "emerg")
@@ -245,6 +246,19 @@ def metric_sample(namespace: str, name: str, kind: str, value: float, state: str
     )
 
 
+def status_metric(namespace: str, name: str, kind: str, value: float, now: datetime, host: str,
+                  path: str = "/status", **tags: str) -> dict[str, Any]:
+    """A status-page metric of ``host`` as metric_to_log emits it (for the demo)."""
+    return {
+        "name": name,
+        "namespace": namespace,
+        "tags": {"endpoint": f"http://{host}{path}", "host": host, **tags},
+        "kind": "absolute",
+        kind: {"value": value},
+        "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+
+
 def metrics_parser(parser_id: str, table: str, samples: tuple[Sample, ...]) -> Parser:
     return Parser(id=parser_id, vrl=metrics_vrl(table), samples=samples, metrics=True)
 
@@ -305,37 +319,58 @@ def requests_per_minute_example(access: str) -> Example:
 # -- demo traffic: what a small shop's web servers answer --------------------------------------
 
 DEMO_PATHS = ("/", "/api/orders", "/api/cart", "/api/pay", "/login", "/static/app.js", "/healthz")
+#: how much slower than the median request each path answers
+DEMO_PATH_COST = {"/": 1.0, "/api/orders": 2.5, "/api/cart": 1.5, "/api/pay": 6.0, "/login": 3.0,
+                  "/static/app.js": 0.2, "/healthz": 0.1}
 DEMO_AGENTS = ("Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0", "curl/8.5.0",
                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15")
+#: the share of requests a broken release fails on its node (the application answers 500, or the
+#: proxy 502/503 while it restarts)
+DEPLOY_ERRORS = 0.25
+#: error-log records a second on a node: a warning now and then; during a broken deploy, one
+#: record for about every tenth request
+ERROR_LOG_RATE = 0.003
 
 
-def demo_status(rng: random.Random, incident: bool) -> int:
-    """Mostly 200; a 5xx for 1% of requests, 30% during an incident; a few 404/401/302."""
+def demo_status(rng: random.Random, scene: Scene) -> int:
+    """Mostly 200; 5xx for the node's share of failures (a quarter during a broken deploy); a few
+    404/401/302/304."""
+    failing = scene.errors + (DEPLOY_ERRORS if scene.during(DEPLOY) else 0.0)
     roll = rng.random()
-    if roll < (0.3 if incident else 0.01):
-        return rng.choice((500, 502, 503, 504))
-    if roll < 0.06:
-        return rng.choice((404, 401, 302))
+    if roll < failing:
+        return rng.choice((500, 502, 502, 503)) if scene.during(DEPLOY) else rng.choice((500, 502, 503, 504))
+    if roll < failing + 0.05:
+        return rng.choice((404, 404, 404, 401, 302, 304))
     return 200
 
 
-def demo_duration(rng: random.Random, incident: bool) -> float:
-    """Seconds: a median about 30 ms; half the requests of an incident 25 times slower."""
-    base = rng.lognormvariate(-3.5, 0.8)
-    return base * (25 if incident and rng.random() < 0.5 else 1)
+def demo_duration(rng: random.Random, scene: Scene, path: str, status: int) -> float:
+    """Seconds: a median about 25 ms times the path's cost and the node's latency; a failing
+    request of a broken deploy fails fast."""
+    if status >= 500 and scene.during(DEPLOY):
+        return rng.uniform(0.001, 0.02)
+    return rng.lognormvariate(-3.7, 0.6) * DEMO_PATH_COST.get(path, 1.0) * scene.latency
 
 
 def demo_request(rng: random.Random) -> tuple[str, str, str]:
     """(client address, method, path) of a demo request."""
-    path = rng.choice(DEMO_PATHS)
+    path = rng.choices(DEMO_PATHS, weights=(20, 25, 15, 4, 6, 25, 5))[0]
     method = "POST" if path in ("/api/pay", "/login") else "GET"
     return f"10.1.{rng.randint(0, 9)}.{rng.randint(1, 254)}", method, path
 
 
-def demo_combined(rng: random.Random, now: datetime, incident: bool) -> tuple[str, int]:
-    """The combined-format start of a demo access line (through the user agent), and its status."""
+def demo_combined(rng: random.Random, now: datetime, scene: Scene) -> tuple[str, float]:
+    """The combined-format start of a demo access line (through the user agent) and its duration."""
     ip, method, path = demo_request(rng)
     stamp = now.strftime("%d/%b/%Y:%H:%M:%S +0000")
     agent = rng.choice(DEMO_AGENTS)
-    status, size = demo_status(rng, incident), rng.randint(200, 40_000)
-    return f'{ip} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size} "-" "{agent}"', status
+    status = demo_status(rng, scene)
+    size = 0 if status == 304 else rng.randint(200, 40_000)
+    line = f'{ip} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size} "-" "{agent}"'
+    return line, demo_duration(rng, scene, path, status)
+
+
+def error_log_rate(scene: Scene) -> float:
+    """Error-log records a second on a node: rare warnings, a burst during a broken deploy."""
+    burst = 0.3 * scene.load if scene.during(DEPLOY) else 0.0
+    return ERROR_LOG_RATE * scene.load + burst

@@ -12,6 +12,8 @@ a ``rejected`` table of its own for events that fit no table (see dendro.store).
 
 from __future__ import annotations
 
+from typing import Any
+
 from dendro.services.base import Column, Parser, Sample, Table
 
 PARSE_ERROR = Table(
@@ -61,12 +63,32 @@ if name == "uptime_seconds" { event.uptime = to_float!(.gauge.value) }
 #: host, flushed as soon as both arrived (``max_events``) or 10 s after the first alone (a scrape
 #: every 60 s never meets the next one); the version is the one event's that has it, the uptime
 #: the larger (there is one)
+MERGE_STRATEGIES = {"type": "discard", "timestamp": "discard", "version": "retain", "uptime": "max"}
 AGENT_MERGE = {
     "group_by": ["host"],
     "max_events": len(AGENT_METRICS),
     "expire_after_ms": 10_000,
-    "merge_strategies": {"type": "discard", "timestamp": "discard", "version": "retain", "uptime": "max"},
+    "merge_strategies": MERGE_STRATEGIES,
 }
+
+
+
+def merge_heartbeats(partials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The agent events the config's ``reduce`` (:data:`AGENT_MERGE`) makes of one scrape's partial
+    events, for code that runs the agent program without Vector (the demo): one per host, each
+    field by its merge strategy (``discard``: the first value, ``retain``: the last, ``max``)."""
+    strategies = MERGE_STRATEGIES
+    merged: dict[str, dict[str, Any]] = {}
+    for event in partials:
+        into = merged.setdefault(str(event.get("host")), {})
+        for key, value in event.items():
+            strategy = strategies.get(key, "discard")
+            if key not in into or strategy == "retain":
+                into[key] = value
+            elif strategy == "max":
+                into[key] = max(into[key], value)
+    return list(merged.values())
+
 
 _STAMP = "2026-11-26T12:00:00.250Z"
 

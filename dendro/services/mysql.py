@@ -52,6 +52,7 @@ from dendro.services.base import (
     log_file,
 )
 from dendro.services.db_common import DATABASE, STATEMENT, USER, log_table, recent_panel, slowest_panel
+from dendro.services.scene import DISK_FILLING, Scene
 from dendro.services.zones import timezone_setting
 
 #: the header mysqld writes into the slow log when it starts
@@ -551,23 +552,51 @@ MYSQL_ERROR_TABLE = log_table(
 )
 
 
-def demo_slow_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
-    """A slow-log record (several lines) of a slow SELECT, five times slower during an incident."""
-    seconds = rng.uniform(1, 3) * (5 if incident else 1)
+#: slow-log records a second at an average hour (long_query_time = 1), error-log records a second
+DEMO_SLOW_RATE = 0.01
+DEMO_ERROR_RATE = 0.008
+
+
+def demo_slow_line(rng: random.Random, now: datetime, scene: Scene, host: str) -> str:
+    """A slow-log record (several lines, MySQL 5.7's format) of a report query, 1 to 4 seconds."""
+    seconds = rng.uniform(1, 4) * scene.latency
+    examined = rng.randint(20_000, 400_000)
     return "\n".join([
         f"# Time: {now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}",
-        "# User@Host: app[app] @ localhost []  Id:    16",
-        f"# Query_time: {seconds:.6f}  Lock_time: 0.000145 Rows_sent: 10  Rows_examined: 31457",
+        f"# User@Host: reports[reports] @ localhost []  Id: {rng.randint(10, 9999):>5}",
+        f"# Query_time: {seconds:.6f}  Lock_time: 0.000145 Rows_sent: {rng.randint(1, 50)}"
+        f"  Rows_examined: {examined}",
         "use shop;",
         f"SET timestamp={int(now.timestamp())};",
-        "SELECT * FROM orders ORDER BY created_at;",
+        "SELECT sku, sum(quantity) FROM order_items GROUP BY sku ORDER BY 2 DESC LIMIT 50;",
     ])
 
 
-def demo_error_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
-    """An error-log record: an ERROR during an incident, else a Note."""
-    level = "ERROR" if incident else "Note"
-    return f"{now.strftime('%Y-%m-%d %H:%M:%S')} 0 [{level}] InnoDB: Buffer pool(s) load completed"
+#: how far a filling filesystem has gone when InnoDB can no longer extend its files (ext4 keeps 5%
+#: for root: a daemon gets ENOSPC above 95% of the filesystem)
+DISK_FULL = 0.97
+
+
+def demo_error_rate(scene: Scene) -> float:
+    """Error-log records a second: now and then; often once the filesystem is full."""
+    return DEMO_ERROR_RATE + (0.2 if scene.progress(DISK_FILLING) > DISK_FULL else 0.0)
+
+
+def demo_error_line(rng: random.Random, now: datetime, scene: Scene, host: str) -> str:
+    """An error-log record as MariaDB 10.x writes them on a quiet server: a client that went away
+    (a Warning) or, now and then, InnoDB's buffer pool dump (a Note). When the filling filesystem
+    has no room left, InnoDB fails to extend a table (an Error, errno 28)."""
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S")
+    if scene.progress(DISK_FILLING) > DISK_FULL and rng.random() < 0.9:
+        return (f"{stamp} {rng.randint(100, 99_999)} [ERROR] InnoDB: Write to file ./shop/order_items.ibd"
+                " failed at offset 1048576, 1048576 bytes should have been written, only 0 were written."
+                " Operating system error number 28. Check that your OS and file system support files of"
+                " this size. Check also that the disk is not full or a disk quota exceeded.")
+    if rng.random() < 0.85:
+        thread = rng.randint(100, 99_999)
+        return (f"{stamp} {thread} [Warning] Aborted connection {thread} to db: 'shop' user: 'app' host:"
+                f" '10.1.0.{rng.randint(10, 40)}' (Got timeout reading communication packets)")
+    return f"{stamp} 0 [Note] InnoDB: Buffer pool(s) dump completed at {now.strftime('%y%m%d %H:%M:%S')}"
 
 
 SERVICE = Service(
@@ -627,8 +656,8 @@ SERVICE = Service(
     server_config_help="Add to a file in /etc/mysql/mariadb.conf.d/ (or mysql.conf.d/), then restart.",
     role="database",
     demo=(
-        DemoFeed("mysql_slow_logs", line=demo_slow_line),
-        DemoFeed("mysql_error_logs", line=demo_error_line),
+        DemoFeed("mysql_slow_logs", line=demo_slow_line, rate=DEMO_SLOW_RATE),
+        DemoFeed("mysql_error_logs", line=demo_error_line, rate=demo_error_rate),
     ),
     log_panels=(
         LogPanels(

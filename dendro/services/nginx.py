@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from typing import Any
 
 from dendro.services.base import (
     TIMESTAMP_FORMAT,
@@ -27,7 +28,6 @@ from dendro.services.base import (
     Setting,
     Source,
     log_file,
-    replay,
 )
 from dendro.services.http_common import (
     QUOTED,
@@ -37,8 +37,8 @@ from dendro.services.http_common import (
     access_table,
     alert_events,
     demo_combined,
-    demo_duration,
     error_expected,
+    error_log_rate,
     error_table,
     five_hundreds_example,
     metric_sample,
@@ -47,7 +47,9 @@ from dendro.services.http_common import (
     red,
     requests_per_minute_example,
     slowest_paths_example,
+    status_metric,
 )
+from dendro.services.scene import DEPLOY, Scene
 from dendro.services.zones import timezone_setting
 
 LOG_FORMAT = (
@@ -333,21 +335,56 @@ METRICS = Metrics(
 
 
 
-def demo_access_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
+#: requests a second an average node answers at an average hour (the demo's access log and counter)
+DEMO_RATE = 0.6
+
+
+def demo_access_line(rng: random.Random, now: datetime, scene: Scene, host: str) -> str:
     """A request in the recommended dendro format."""
-    combined, _ = demo_combined(rng, now, incident)
-    return f"{combined} {demo_duration(rng, incident):.3f}"
+    combined, seconds = demo_combined(rng, now, scene)
+    return f"{combined} {seconds:.3f}"
 
 
-def demo_error_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
-    """An upstream timeout during an incident, else a buffering warning."""
+UPSTREAM_FAILURES = ("connect() failed (111: Connection refused) while connecting to upstream",
+                     "upstream prematurely closed connection while reading response header from upstream")
+
+
+def demo_error_line(rng: random.Random, now: datetime, scene: Scene, host: str) -> str:
+    """During a broken deploy the upstream refuses or drops connections ([error]); otherwise a
+    response buffered to a temporary file ([warn])."""
     stamp = now.strftime("%Y/%m/%d %H:%M:%S")
-    if incident:
-        return (f"{stamp} [error] 4242#4242: *{rng.randint(1, 999)} upstream timed out (110:"
-                " Connection timed out) while reading response header from upstream, client: 10.1.0.7,"
-                ' server: shop, request: "POST /api/pay HTTP/1.1"')
-    connection = rng.randint(1, 999)
-    return f"{stamp} [warn] 4242#4242: *{connection} an upstream response is buffered to a temporary file"
+    connection, client = rng.randint(1, 99_999), f"10.1.{rng.randint(0, 9)}.{rng.randint(1, 254)}"
+    head = f"{stamp} [{{level}}] 4242#4242: *{connection} "
+    if scene.during(DEPLOY):
+        path = rng.choice(("/api/cart", "/api/orders", "/api/pay"))
+        what = rng.choice(UPSTREAM_FAILURES)
+        return (head.format(level="error") + f'{what}, client: {client}, server: shop.example, request: '
+                f'"GET {path} HTTP/1.1", upstream: "http://127.0.0.1:8000{path}", host: "shop.example"')
+    return (head.format(level="warn") + "an upstream response is buffered to a temporary file "
+            f"/var/cache/nginx/proxy_temp/{connection % 10}/00/{connection:010d} while reading upstream, "
+            f'client: {client}, server: shop.example, request: "GET /api/orders HTTP/1.1", '
+            'upstream: "http://127.0.0.1:8000/api/orders", host: "shop.example"')
+
+
+def demo_metrics(rng: random.Random, now: datetime, scene: Scene, host: str) -> list[dict[str, Any]]:
+    """stub_status of the node as Vector's nginx_metrics source reads it: connections follow the load
+    and the latency (slower answers hold connections longer), the counters grow with what was served."""
+    active = max(1, round((2 + 14 * scene.load * scene.latency) * rng.uniform(0.85, 1.15)))
+    writing = max(1, round(active * rng.uniform(0.15, 0.35)))
+    reading = rng.randint(0, 1)
+    accepted = scene.counter(DEMO_RATE / 4)  # keep-alive: about four requests a connection
+    values = {
+        "connections_active": ("gauge", active),
+        "connections_reading": ("gauge", reading),
+        "connections_writing": ("gauge", writing),
+        "connections_waiting": ("gauge", max(0, active - reading - writing)),
+        "connections_accepted_total": ("counter", accepted),
+        "connections_handled_total": ("counter", accepted),
+        "http_requests_total": ("counter", scene.counter(DEMO_RATE)),
+        "up": ("gauge", 1),
+    }
+    return [status_metric("nginx", name, kind, float(int(value)), now, host, "/nginx_status")
+            for name, (kind, value) in values.items()]
 
 
 SERVICE = Service(
@@ -395,9 +432,9 @@ SERVICE = Service(
     server_config_help=SERVER_CONFIG_HELP,
     role="http",
     demo=(
-        DemoFeed("nginx_access_logs", line=demo_access_line, rate=20),
-        DemoFeed("nginx_error_logs", line=demo_error_line),
-        DemoFeed("nginx_metrics", inputs=replay(METRICS_SAMPLES)),
+        DemoFeed("nginx_access_logs", line=demo_access_line, rate=DEMO_RATE),
+        DemoFeed("nginx_error_logs", line=demo_error_line, rate=error_log_rate),
+        DemoFeed("nginx_metrics", inputs=demo_metrics),
     ),
     examples=(
         five_hundreds_example("nginx_access", "nginx"),

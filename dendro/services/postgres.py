@@ -57,7 +57,6 @@ from dendro.services.base import (
     Setting,
     Source,
     log_file,
-    replay,
 )
 from dendro.services.db_common import (
     DATABASE,
@@ -68,6 +67,7 @@ from dendro.services.db_common import (
     recent_panel,
     slowest_panel,
 )
+from dendro.services.scene import SLOW_QUERIES, Scene
 from dendro.services.zones import abbreviated_time_vrl, timezone_setting, zone_of
 
 #: the log_line_prefix variants: time [zone] [[pid(-line)]] [user@database] LEVEL:  text
@@ -529,22 +529,98 @@ POSTGRES_MULTILINE = Multiline(
     timeout_ms=1000,
 )
 
-#: statements of the demo's shop
+#: statements of the demo's shop, and the one a storm is made of (a missing index: a sequential scan)
 DEMO_QUERIES = ("SELECT * FROM orders WHERE id = $1", "UPDATE carts SET total = $1 WHERE id = $2",
-                "SELECT count(*) FROM payments WHERE status = 'pending'")
+                "SELECT count(*) FROM payments WHERE status = 'pending'",
+                "INSERT INTO order_items (order_id, sku, quantity) VALUES ($1, $2, $3)")
+STORM_QUERY = "SELECT * FROM orders WHERE lower(customer_email) = $1 ORDER BY created_at DESC"
+#: statements logged a second at an average hour (log_min_duration_statement = 100 ms), and during
+#: a storm of slow statements
+DEMO_RATE = 0.15
+STORM_RATE = 2.5
+#: connections of the shop's pool at an average hour, and max_connections
+DEMO_BACKENDS = 12
+MAX_CONNECTIONS = 100
 
 
-def demo_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
-    """A logged statement with its duration; deadlocks and FATALs during an incident."""
-    stamp = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d} UTC"
-    pid = rng.randint(1000, 9999)
-    if incident and rng.random() < 0.5:
-        return f'{stamp} [{pid}] app@shop ERROR:  deadlock detected'
-    if incident and rng.random() < 0.1:
-        return f'{stamp} [{pid}] app@shop FATAL:  remaining connection slots are reserved'
-    millis = rng.lognormvariate(3, 1) * (20 if incident else 1)
+def demo_rate(scene: Scene) -> float:
+    """Records a second: slow statements (many during a storm, with their timeouts and their
+    errors' STATEMENT lines), and a checkpoint's two lines every five minutes."""
+    storm = STORM_RATE * _storm_strength(scene) if scene.during(SLOW_QUERIES) else 0.0
+    return DEMO_RATE * scene.load + storm + 2 / 300
+
+
+def _storm_strength(scene: Scene) -> float:
+    """0 to 1 to 0 over a storm: it builds up, peaks halfway and dies down once the query is killed."""
+    return max(0.1, 1.0 - abs(2 * scene.progress(SLOW_QUERIES) - 1.0))
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d} UTC"
+
+
+def demo_line(rng: random.Random, now: datetime, scene: Scene, host: str) -> str:
+    """A record of the shop's database: a slow statement with its duration, or a checkpoint; during
+    a storm of slow statements, long sequential scans, statement timeouts, at its peak connections
+    refused (FATAL) and now and then a deadlock."""
+    stamp, pid = _stamp(now), rng.randint(1000, 99_999)
+    if scene.during(SLOW_QUERIES) and rng.random() < 0.9:
+        return _storm_line(rng, stamp, pid, scene)
+    if rng.random() < (2 / 300) / demo_rate(scene):
+        return _checkpoint(rng, stamp)
+    millis = 100 + rng.lognormvariate(4.0, 0.9) * scene.latency
     statement = rng.choice(DEMO_QUERIES)
     return f"{stamp} [{pid}] app@shop LOG:  duration: {millis:.3f} ms  statement: {statement}"
+
+
+def _checkpoint(rng: random.Random, stamp: str) -> str:
+    """One of the two records of a timed checkpoint, as PostgreSQL 15 writes them (log_checkpoints)."""
+    if rng.random() < 0.5:
+        return f"{stamp} [27] LOG:  checkpoint starting: time"
+    buffers, write = rng.randint(40, 900), rng.uniform(3, 27)
+    return (f"{stamp} [27] LOG:  checkpoint complete: wrote {buffers} buffers ({buffers / 163.84:.1f}%);"
+            f" 0 WAL file(s) added, 0 removed, 1 recycled; write={write:.3f} s, sync=0.004 s,"
+            f" total={write + 0.01:.3f} s; sync files={rng.randint(5, 40)}, longest=0.002 s, average=0.001 s;"
+            f" distance={buffers * 8} kB, estimate={buffers * 9} kB")
+
+
+def _storm_line(rng: random.Random, stamp: str, pid: int, scene: Scene) -> str:
+    roll, peak = rng.random(), _storm_strength(scene) > 0.7
+    if peak and roll < 0.04:
+        return (f"{stamp} [{pid}] app@shop FATAL:  remaining connection slots are reserved for"
+                " non-replication superuser connections")
+    if roll < 0.01:
+        return f"{stamp} [{pid}] app@shop ERROR:  deadlock detected"
+    if roll < 0.12:
+        return f"{stamp} [{pid}] app@shop ERROR:  canceling statement due to statement timeout"
+    millis = rng.uniform(2_000, 30_000)
+    return f"{stamp} [{pid}] app@shop LOG:  duration: {millis:.3f} ms  statement: {STORM_QUERY}"
+
+
+def demo_metrics(rng: random.Random, now: datetime, scene: Scene, host: str) -> list[dict[str, Any]]:
+    """pg_stat_database of the shop's database as Vector's postgresql_metrics source reads it:
+    backends follow the load and pile up during a storm (up to max_connections at its peak);
+    commits, rollbacks, blocks and deadlocks are counters that grow with what was served (rollbacks
+    and deadlocks faster during storms)."""
+    storm = _storm_strength(scene) if scene.during(SLOW_QUERIES) else 0.0
+    backends = DEMO_BACKENDS * scene.load * rng.uniform(0.8, 1.2) + storm * (MAX_CONNECTIONS - 20)
+    stormy = scene.spent.get(SLOW_QUERIES, 0.0)
+    values = (
+        ("pg_stat_database_numbackends", "gauge", round(min(backends, MAX_CONNECTIONS - 3))),
+        ("pg_stat_database_xact_commit_total", "counter", int(scene.counter(38.0))),
+        ("pg_stat_database_xact_rollback_total", "counter", int(scene.counter(0.2) + stormy * 0.3)),
+        ("pg_stat_database_blks_hit_total", "counter", int(scene.counter(4_000.0))),
+        ("pg_stat_database_blks_read_total", "counter", int(scene.counter(35.0) + stormy * 900)),
+        ("pg_stat_database_deadlocks_total", "counter", int(scene.served / 400_000 + stormy / 500)),
+    )
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    tags = {"host": host, "endpoint": f"postgresql://postgres@{host}:5432/postgres"}
+    events = [{"name": "up", "namespace": "postgresql", "tags": dict(tags), "kind": "absolute",
+               "gauge": {"value": 1.0}, "timestamp": stamp}]
+    for name, kind, value in values:
+        events.append({"name": name, "namespace": "postgresql", "tags": {**tags, "db": "shop"},
+                       "kind": "absolute", kind: {"value": float(value)}, "timestamp": stamp})
+    return events
 
 
 SERVICE = Service(
@@ -620,8 +696,8 @@ SERVICE = Service(
     role="database",
     metrics=(POSTGRES_METRICS,),
     demo=(
-        DemoFeed("postgres_logs", line=demo_line, rate=8),
-        DemoFeed("postgres_metrics", inputs=replay(POSTGRES_METRICS_SAMPLES)),
+        DemoFeed("postgres_logs", line=demo_line, rate=demo_rate),
+        DemoFeed("postgres_metrics", inputs=demo_metrics),
     ),
     log_panels=(
         LogPanels(

@@ -84,6 +84,7 @@ from dendro.services.base import (
     log_file,
 )
 from dendro.services.db_common import log_table, metrics_table, recent_panel
+from dendro.services.scene import DISK_FILLING, Scene
 from dendro.services.zones import timezone_setting
 
 #: serverLogRaw's level characters (``c = ".-*#"``) by loglevel name
@@ -662,17 +663,29 @@ def _stamp(now: datetime) -> str:
     return now.strftime("%d %b %Y %H:%M:%S.") + f"{now.microsecond // 1000:03d}"
 
 
-def demo_line(rng: random.Random, now: datetime, incident: bool, host: str = "") -> str:
-    """A Redis log line for the demo traffic: saves and clients, or, in an incident, failures
-    (the line does not name the node)."""
+#: log lines a second at an average hour (saves, clients), commands a second
+DEMO_RATE = 0.01
+DEMO_COMMANDS = 450.0
+
+
+#: how far a filling filesystem has gone when the RDB file no longer fits (ext4 keeps 5% for root:
+#: a daemon gets ENOSPC above 95% of the filesystem)
+DISK_FULL = 0.97
+
+
+def demo_rate(scene: Scene) -> float:
+    """Log lines a second: a few; a failing save every few seconds once the disk is full."""
+    return DEMO_RATE * scene.load + (0.2 if scene.progress(DISK_FILLING) > DISK_FULL else 0.0)
+
+
+def demo_line(rng: random.Random, now: datetime, scene: Scene, host: str = "") -> str:
+    """A Redis log line of a healthy cache: background saves and clients (the line does not name
+    the node). A filesystem filling to its last percent leaves no room for the RDB file: saves fail."""
     pid = 4100
     stamp = _stamp(now)
-    if incident:
-        roll = rng.random()
-        if roll < 0.4:
+    if scene.progress(DISK_FILLING) > DISK_FULL:  # the child says why, its parent the outcome
+        if rng.random() < 0.5:
             return f"{pid}:M {stamp} # Background saving error"
-        if roll < 0.7:
-            return f"{pid}:S {stamp} # Error condition on socket for SYNC: Connection refused"
         child = rng.randint(5000, 9999)
         return (f"{child}:C {stamp} # Failed opening the temp RDB file temp-{child}.rdb"
                 " (in server root dir /var/lib/redis) for saving: No space left on device")
@@ -684,26 +697,22 @@ def demo_line(rng: random.Random, now: datetime, incident: bool, host: str = "")
     return f"{pid}:M {stamp} - Accepted 10.1.0.{rng.randint(1, 254)}:{rng.randint(32768, 60999)}"
 
 
-#: when the demo's Redis server started (its counters grow from there)
-_DEMO_START = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
-
-
-def demo_info(rng: random.Random, now: datetime, incident: bool, host: str) -> list[dict[str, object]]:
+def demo_info(rng: random.Random, now: datetime, scene: Scene, host: str) -> list[dict[str, object]]:
     """One ``redis-cli INFO`` run on the node as the exec source emits it, line by line: the
-    charted fields (counters grow with the clock), a failed background save during an incident."""
-    up = now.timestamp() - _DEMO_START
+    charted fields (counters grow with what was served)."""
+    failing = scene.progress(DISK_FILLING) > DISK_FULL
     fields = {
         "redis_version": "7.0.15",
-        "connected_clients": rng.randint(5, 40),
-        "used_memory": rng.randint(900_000_000, 1_100_000_000) * (2 if incident else 1),
+        "connected_clients": round(rng.randint(5, 30) * scene.load),
+        "used_memory": rng.randint(900_000_000, 1_100_000_000),
         "mem_fragmentation_ratio": f"{rng.uniform(1.0, 1.4):.2f}",
-        "instantaneous_ops_per_sec": rng.randint(200, 900) * (3 if incident else 1),
-        "rdb_last_bgsave_status": "err" if incident else "ok",
-        "total_commands_processed": int(up * 500),
-        "keyspace_hits": int(up * 400),
-        "keyspace_misses": int(up * 40),
-        "evicted_keys": int(up * 0.5),
-        "rejected_connections": int(up * 0.01),
+        "instantaneous_ops_per_sec": round(DEMO_COMMANDS * scene.load * rng.uniform(0.8, 1.2)),
+        "rdb_last_bgsave_status": "err" if failing else "ok",
+        "total_commands_processed": int(scene.counter(DEMO_COMMANDS)),
+        "keyspace_hits": int(scene.counter(DEMO_COMMANDS * 0.8)),
+        "keyspace_misses": int(scene.counter(DEMO_COMMANDS * 0.08)),
+        "evicted_keys": int(scene.counter(0.5)),
+        "rejected_connections": int(scene.counter(0.001)),
         "db0": f"keys={rng.randint(10_000, 12_000)},expires=300,avg_ttl=59213",
     }
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -801,7 +810,7 @@ SERVICE = Service(
     role="database",
     metrics=(METRICS,),
     demo=(
-        DemoFeed("redis_logs", line=demo_line),
+        DemoFeed("redis_logs", line=demo_line, rate=demo_rate),
         DemoFeed("redis_metrics", inputs=demo_info),
     ),
     log_panels=(

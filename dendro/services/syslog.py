@@ -55,6 +55,7 @@ from dendro.services.base import (
     Table,
     log_file,
 )
+from dendro.services.scene import DEPLOY, Scene
 from dendro.services.zones import timezone_setting
 
 #: RSYSLOG_FileFormat lines: ISO 8601 time (any offset form, or none), host, program[pid]: message
@@ -370,13 +371,37 @@ def detect_source(known: Mapping[str, Any]) -> str:
     return "file" if any(glob.glob(str(path)) for path in paths) else "journald"
 
 
-def demo_line(rng: random.Random, now: datetime, incident: bool, host: str) -> str:
-    """An RFC 3164 line as rsyslog writes it: cron at work, the OOM killer during an incident."""
+#: records a second a node's rsyslog writes at an average hour
+DEMO_RATE = 0.02
+_ROUTINE = (
+    "CRON[{pid}]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)",
+    "CRON[{pid}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
+    "sshd[{pid}]: Accepted publickey for deploy from 10.1.0.5 port {port} ssh2: ED25519 SHA256:"
+    "p2NQnXs9d0ZGvOqsOSy1b7KJtrv0QknwHc0jzSMvbbc",
+    "systemd[1]: Starting apt-daily.service - Daily apt download activities...",
+    "systemd[1]: Finished apt-daily.service - Daily apt download activities.",
+    "systemd[1]: Starting sysstat-collect.service - system activity accounting tool...",
+)
+_DEPLOY = (
+    "systemd[1]: Stopping shop.service - Shop application...",
+    "systemd[1]: shop.service: Deactivated successfully.",
+    "systemd[1]: Started shop.service - Shop application.",
+    "shop[{pid}]: Traceback (most recent call last): KeyError: 'PAYMENT_PROVIDER_URL'",
+)
+
+
+def demo_rate(scene: Scene) -> float:
+    """Records a second: routine cron, ssh and systemd lines; during a broken deploy, the
+    application's restarts and its crash."""
+    return DEMO_RATE * scene.load + (0.05 if scene.during(DEPLOY) else 0.0)
+
+
+def demo_line(rng: random.Random, now: datetime, scene: Scene, host: str) -> str:
+    """An RFC 3164 line as rsyslog writes it."""
     stamp = now.strftime("%b ") + f"{now.day:>2}" + now.strftime(" %H:%M:%S")
-    pid = rng.randint(100, 9999)
-    if incident:
-        return f"{stamp} {host} kernel: [ 12.345678] Out of memory: Killed process {pid}"
-    return f"{stamp} {host} CRON[{pid}]: (root) CMD (command -v debian-sa1 > /dev/null)"
+    lines = _DEPLOY if scene.during(DEPLOY) and rng.random() < 0.7 else _ROUTINE
+    text = rng.choice(lines).format(pid=rng.randint(100, 99_999), port=rng.randint(32768, 60999))
+    return f"{stamp} {host} {text}"
 
 
 SERVICE = Service(
@@ -442,5 +467,5 @@ SERVICE = Service(
         ),
     ),
     role="events",
-    demo=(DemoFeed("syslog_logs", line=demo_line),),
+    demo=(DemoFeed("syslog_logs", line=demo_line, rate=demo_rate),),
 )

@@ -17,6 +17,7 @@ import pytest
 from dendro.alerts.kinds import KINDS
 from dendro.services import BUILTIN, catalog, runner
 from dendro.services.base import Service
+from dendro.services.scene import INCIDENTS, QUIET, scene_of
 
 SERVICES = [pytest.param(service, id=name) for name, service in catalog().items()]
 
@@ -80,6 +81,10 @@ def test_log_panels_and_examples_name_their_tables(service: Service) -> None:
         assert re.search(r'\{db\}\."(\w+)"', example.sql).group(1) in example.tables  # type: ignore[union-attr]
 
 
+#: a quiet node, then each incident of the demo's story under way
+SCENES = (QUIET, *(scene_of(incident, progress) for incident in INCIDENTS for progress in (0.5, 0.99)))
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_source_has_demo_traffic_that_parses(service: Service) -> None:
     """A source without a feed would be silently missing from ``dendro up --demo``."""
@@ -91,14 +96,15 @@ def test_every_source_has_demo_traffic_that_parses(service: Service) -> None:
         if feed is None:
             continue
         parser = service.parser(source.parser)
-        for incident in (False, True):
+        for scene in SCENES:
             rng = random.Random(3)
+            assert feed.lines_per_second(scene) >= 0
             if feed.line is not None:
-                inputs = [{"message": feed.line(rng, now, incident, "node-9"), "host": "node-9"}
+                inputs = [{"message": feed.line(rng, now, scene, "node-9"), "host": "node-9"}
                           for _ in range(20)]
             else:
                 assert feed.inputs is not None
-                inputs = feed.inputs(rng, now, incident, "node-9")
+                inputs = feed.inputs(rng, now, scene, "node-9")
             events = [e for event in inputs for e in runner.run_events(parser, event)]
             assert events, source.id
             errors = [e for e in events if e["type"] == "parse_error"]

@@ -11,6 +11,7 @@ alert rules include its rules.
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -29,11 +30,12 @@ from dendro.exporter.collector import registry
 from dendro.exporter.local_source import LocalSource
 from dendro.exporter.state import State
 from dendro.grafana.build import dashboards
-from dendro.ingest.demo import Traffic, tick_events
+from dendro.ingest.demo import DB_HOSTS, WEB_HOSTS, Incident, Story, hour_events, tick_events
 from dendro.metrics import names
 from dendro.metrics.aggregates import roles
 from dendro.services import catalog, tables_of
 from dendro.services.base import Service
+from dendro.services.scene import DEPLOY, DISK_FILLING, SLOW_QUERIES
 from dendro.store.local import LocalStore
 from dendro.vector import check, render
 from dendro.web.app import create_app
@@ -43,13 +45,24 @@ NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
 cli = CliRunner()
 
 
+#: the demo's incidents on every node of their kind: a deploy and a storm under way from ten minutes
+#: before NOW, filesystems filling for twenty minutes up to the end of the live minute (full at its end)
+INCIDENTS = (
+    *(Incident(DEPLOY, host, -600, 1200) for host in WEB_HOSTS),
+    *(Incident(SLOW_QUERIES, host, -600, 1200) for host in DB_HOSTS),
+    *(Incident(DISK_FILLING, host, -1140, 1200) for host in WEB_HOSTS + DB_HOSTS),
+)
+HISTORY = 3600
+
+
 @cache
 def demo_events(name: str) -> list[dict[str, Any]]:
-    """A minute of demo traffic of the service, half of it an incident, with metrics twice."""
-    traffic = Traffic(11)
-    events: list[dict[str, Any]] = []
+    """An hour of the service's demo history, then a minute of live traffic; incidents under way
+    for the last ten minutes of it."""
+    story, rng = Story(NOW, INCIDENTS), random.Random(11)
+    events = hour_events([catalog()[name]], story, rng, NOW - timedelta(seconds=HISTORY), HISTORY)
     for tick in range(60):
-        events += tick_events([catalog()[name]], traffic, NOW + timedelta(seconds=tick), tick >= 30, tick)
+        events += tick_events([catalog()[name]], story, rng, NOW + timedelta(seconds=tick), tick)
     return events
 
 
@@ -96,7 +109,7 @@ def _scrape(name: str, directory: Path) -> dict[str, set[tuple[tuple[str, str], 
     clock = NOW.timestamp() + 180
     source = LocalSource(store, tables, roles(tables), delay=60, usage=state.record_usage,
                          clock=lambda: clock)
-    source.watermark_ms = int((NOW.timestamp() - 60) * 1000)
+    source.watermark_ms = int((NOW.timestamp() - HISTORY - 60) * 1000)
     state.apply(source.poll().aggregate)
     found: dict[str, set[tuple[tuple[str, str], ...]]] = {}
     for _ in range(2):  # new series show at 0 first, their counts at the next scrape

@@ -8,6 +8,7 @@ see ``journald/README.md``.
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -166,5 +167,7 @@ def test_configure_keeps_the_file_a_node_already_follows(
 
 def test_the_demo_writes_syslog_lines_only_through_the_file_parser() -> None:
     """The demo makes text lines: the journal's program must not see them (they'd be parse_errors)."""
-    events = demo.tick_events([syslog.SERVICE], demo.Traffic(1), datetime.now(UTC), True, 0)
+    story = demo.Story(datetime.now(UTC))
+    events = demo.tick_events([syslog.SERVICE], story, random.Random(1), datetime.now(UTC), 0)
+    events += demo.hour_events([syslog.SERVICE], story, random.Random(2), datetime.now(UTC), 3600)
     assert {e["type"] for e in events} == {"syslog", "agent"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,9 @@ from typer.testing import CliRunner
 
 from dendro.cli import app
 from dendro.config import Config
-from dendro.ingest.demo import Traffic, tick_events
 from dendro.runtime.datadir import DataDir
 from dendro.runtime.stores import open_for_query
 from dendro.runtime.up import Up, UpOptions
-from dendro.services import catalog
 from tests.support import free_port
 
 NGINX = ('203.0.113.7 - - [26/Nov/2026:12:00:{s:02d} +0000] "GET /api/{s} HTTP/1.1" {status} 1534 "-"'
@@ -121,35 +120,10 @@ def test_backfill_needs_a_parser_when_the_file_name_is_ambiguous(workdir: Path) 
     assert code == 0 and "1 written" in output
 
 
-def test_demo_lines_all_parse_and_incidents_make_errors() -> None:
-    services = list(catalog().values())
-    normal = tick_events(services, Traffic(7), _now(), incident=False, tick=0)
-    incident = tick_events(services, Traffic(7), _now(), incident=True, tick=0)
-    for events in (normal, incident):
-        assert [e for e in events if e["type"] == "parse_error"] == []
-    tables = {e["type"] for e in normal}
-    assert {"nginx_access", "apache_access", "postgres", "mysql_slow", "syslog", "host"} <= tables
-
-    def errors(events: list[dict]) -> int:
-        return sum(1 for e in events if e["type"] == "nginx_access" and e["status"] >= 500)
-
-    assert errors(incident) > errors(normal)
-    assert any(e["type"] == "postgres" and e["level"] in ("ERROR", "FATAL") for e in incident)
-
-
-def test_demo_agents_send_heartbeats_every_ten_ticks() -> None:
-    services = [catalog()["nginx"], catalog()["postgres"]]
-    events = tick_events(services, Traffic(7), _now(), incident=False, tick=20)
-    beats = [e for e in events if e["type"] == "agent"]
-    assert sorted(e["host"] for e in beats) == ["db-1", "web-1", "web-2", "web-3"]
-    assert {e["uptime"] for e in beats} == {20.0}
-    quiet = tick_events(services, Traffic(7), _now(), incident=False, tick=21)
-    assert [e for e in quiet if e["type"] == "agent"] == []
-
-
 def test_up_with_demo_shows_data_through_query_within_10_seconds(tmp_path: Path) -> None:
     config = Config(services={"nginx": {}, "postgres": {}})
-    options = UpOptions(tmp_path / "data", free_port(), free_port(), free_port(), demo=True, bind="127.0.0.1")
+    options = UpOptions(tmp_path / "data", free_port(), free_port(), free_port(), demo=True, bind="127.0.0.1",
+                        demo_history=timedelta(minutes=10))
     up = Up(config, options)
     up.start()
     try:
@@ -163,8 +137,3 @@ def test_up_with_demo_shows_data_through_query_within_10_seconds(tmp_path: Path)
     finally:
         up.stop()
 
-
-def _now():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)

@@ -12,6 +12,7 @@ and ``lib/vector-core/src/config/global_options.rs``.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from vrl_python import VRLRuntime
 from dendro.alerts.defaults import service_rules
 from dendro.services import catalog, redis
 from dendro.services.runner import decode_line, run, run_events
+from dendro.services.scene import DISK_FILLING, QUIET, scene_of
 from dendro.vector import render
 from tests.support import shared_samples
 
@@ -214,20 +216,26 @@ def test_the_fixture_readme_names_every_file() -> None:
         assert f"`redis/{name}`" in readme
 
 
-def test_demo_lines_parse_and_incidents_are_problems() -> None:
+def test_demo_lines_parse_and_a_full_disk_fails_the_saves() -> None:
     rng = random.Random(7)
     start = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
     parser = SERVICE.parser("redis")
     calm, stormy = [], []
     for second in range(200):
         now = start + timedelta(seconds=second, milliseconds=second)
-        calm.append(run(parser, {"message": redis.demo_line(rng, now, False), "host": "cache-1"}))
-        stormy.append(run(parser, {"message": redis.demo_line(rng, now, True), "host": "cache-1"}))
+        calm.append(run(parser, {"message": redis.demo_line(rng, now, QUIET), "host": "cache-1"}))
+        stormy.append(run(parser, {"message": redis.demo_line(rng, now, FULL_DISK), "host": "cache-1"}))
     assert all(e["type"] == "redis" for e in calm + stormy)
     assert calm[5]["timestamp"] == "2026-12-04T12:00:05.005000Z"
     assert not any(e.get("problem") for e in calm)
     problems = {e.get("problem") for e in stormy}
-    assert {"rdb_save_failed", "replication_error"} <= problems
+    assert problems == {None, "rdb_save_failed"}  # no room for the RDB file: saves fail (the child's
+    # line says why, the parent's is the problem)
+
+
+#: a filesystem filling to its last percent, and the same ten seconds later
+FULL_DISK = scene_of(DISK_FILLING, progress=0.99)
+LATER_FULL = replace(FULL_DISK, uptime=QUIET.uptime + 10, served=QUIET.served + 10)
 
 
 def test_redis_is_registered() -> None:
@@ -240,8 +248,8 @@ def test_demo_info_is_the_charted_fields_and_counters_grow() -> None:
     parser = SERVICE.parser("redis_metrics")
     rng = random.Random(3)
     start = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
-    first = [e for m in redis.demo_info(rng, start, False, "cache-7") for e in run_events(parser, m)]
-    later = [e for m in redis.demo_info(rng, start + timedelta(seconds=10), True, "cache-7")
+    first = [e for m in redis.demo_info(rng, start, QUIET, "cache-7") for e in run_events(parser, m)]
+    later = [e for m in redis.demo_info(rng, start + timedelta(seconds=10), LATER_FULL, "cache-7")
              for e in run_events(parser, m)]
     assert {e["name"] for e in first} == set(redis.METRICS.names)
     assert all(e["type"] == "redis_metrics" and e["host"] == "cache-7" for e in first + later)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import socket
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from vrl_python import VRLRuntime
 
 from dendro.services import catalog, haproxy, runner
+from dendro.services.scene import DEPLOY, QUIET, scene_of
 from dendro.store.schema import parse_time, to_row
 from dendro.vector.render import source_component
 from tests.services_http.helpers import lines_of
@@ -216,8 +218,8 @@ def test_red_and_alerts() -> None:
 def test_demo_lines_parse_and_an_incident_shows() -> None:
     rng = random.Random(7)
     now = datetime(2026, 11, 26, 12, 0, 0, 500000, tzinfo=UTC)
-    calm = [_run(haproxy.demo_access_line(rng, now, False)) for _ in range(300)]
-    storm = [_run(haproxy.demo_access_line(rng, now, True)) for _ in range(300)]
+    calm = [_run(haproxy.demo_access_line(rng, now, QUIET)) for _ in range(300)]
+    storm = [_run(haproxy.demo_access_line(rng, now, scene_of(DEPLOY))) for _ in range(300)]
     for event in calm + storm:
         assert event["type"] == "haproxy_access", event
         assert parse_time(event["timestamp"]) <= now
@@ -236,24 +238,30 @@ def test_haproxy_is_registered() -> None:
 def test_demo_messages_show_a_server_going_down_in_an_incident() -> None:
     rng = random.Random(5)
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-    calm = [_run(haproxy.demo_line(rng, now, False, "lb-7")) for _ in range(400)]
-    storm = [_run(haproxy.demo_line(rng, now, True, "lb-7")) for _ in range(400)]
+    calm = [_run(haproxy.demo_line(rng, now, QUIET, "lb-7")) for _ in range(400)]
+    storm = [_run(haproxy.demo_line(rng, now, scene_of(DEPLOY), "lb-7")) for _ in range(400)]
     assert {e["type"] for e in calm} == {"haproxy_access"}
     down = [e for e in storm if e["type"] == "haproxy_error"]
     assert down and {(e["level"], e["proxy"], e["server"]) for e in down} == {("alert", "app", "web2")}
 
 
+#: ten seconds after QUIET, a broken deploy under way
+LATER_DEPLOY = replace(scene_of(DEPLOY), uptime=QUIET.uptime + 10, served=QUIET.served + 10)
+
+
 def test_demo_metrics_are_the_charted_families_and_counters_grow() -> None:
     rng = random.Random(5)
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-    first = [runner.run(METRICS, m) for m in haproxy.demo_metrics(rng, now, False, "lb-7")]
+    first = [runner.run(METRICS, m) for m in haproxy.demo_metrics(rng, now, QUIET, "lb-7")]
     later = [runner.run(METRICS, m)
-             for m in haproxy.demo_metrics(rng, now + timedelta(seconds=10), True, "lb-7")]
+             for m in haproxy.demo_metrics(rng, now + timedelta(seconds=10), LATER_DEPLOY, "lb-7")]
     assert {e["name"] for e in first} == set(haproxy.METRICS.names)
     assert all(e["type"] == "haproxy_metrics" and e["host"] == "lb-7" for e in first + later)
     counters = {g.name for g in haproxy.METRICS.gauges if g.counter}
     for before, after in zip(first, later, strict=True):
         if before["name"] in counters:
             assert after["value"] >= before["value"]
+    assert {e["value"] for e in first if e["name"] == "haproxy_backend_http_responses_total"} != {
+        e["value"] for e in later if e["name"] == "haproxy_backend_http_responses_total"}
     queued = {e["name"]: e["value"] for e in later}
     assert queued["haproxy_backend_current_queue"] > 0 and queued["haproxy_backend_active_servers"] == 2
