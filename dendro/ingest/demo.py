@@ -46,7 +46,9 @@ from dendro.store.sql import table_ref
 WEB_HOSTS = ("web-1", "web-2", "web-3")
 DB_HOSTS = ("db-1",)
 #: seconds between two scrapes of a feed of input events: Vector's default for its metrics sources
-#: live, once a minute in the history (the charts' smallest bin)
+#: live, once a minute in the history (the charts' smallest bin). Scrapes happen on a grid of the
+#: clock (the last second of each interval), the history's on every fourth point of the live one,
+#: so every chart bin's last sample falls on the same second before and after the demo starts
 SCRAPE_EVERY = 15
 HISTORY_SCRAPE_EVERY = 60
 #: seconds between two heartbeats (the agent's internal_metrics scrape_interval_secs)
@@ -229,35 +231,67 @@ def _parse(item: Running, raw: dict[str, Any]) -> list[dict[str, Any]]:
     return run_events(item.parser, raw, source=item.feed.source, settings=item.settings)
 
 
-def step_events(item: Running, story: Story, rng: random.Random, start: datetime, seconds: float,
-                scrape: bool) -> list[dict[str, Any]]:
-    """What one feed writes on its nodes during ``seconds`` from ``start`` (its inputs once, when
-    ``scrape``), parsed."""
+def grid(start: datetime, end: datetime, every: int) -> list[datetime]:
+    """The moments in (start, end] on the demo's clock grid of ``every`` seconds (the last second
+    of each interval: 14, 29, 44, 59 for 15)."""
+    first = (math.floor(start.timestamp()) // every + 1) * every - 1
+    if first <= start.timestamp():
+        first += every
+    return [datetime.fromtimestamp(t, UTC) for t in range(int(first), math.floor(end.timestamp()) + 1, every)]
+
+
+def line_events(item: Running, story: Story, rng: random.Random, start: datetime,
+                seconds: float) -> list[dict[str, Any]]:
+    """The lines one feed writes on its nodes during ``seconds`` from ``start``, parsed."""
     events: list[dict[str, Any]] = []
+    assert item.feed.line is not None
     for host in item.hosts:
         scene = story.scene(host, start + timedelta(seconds=seconds / 2))
-        if item.feed.inputs is not None:
-            if scrape:
-                for raw in item.feed.inputs(rng, start, scene, host):
-                    events += _parse(item, raw)
-            continue
-        assert item.feed.line is not None
         for _ in range(poisson(rng, item.feed.lines_per_second(scene) * seconds)):
             moment = start + timedelta(seconds=rng.uniform(0, seconds))
             events += _parse(item, {"message": item.feed.line(rng, moment, scene, host), "host": host})
     return events
 
 
-def tick_events(services: list[Service], story: Story, rng: random.Random, now: datetime,
-                tick: int) -> list[dict[str, Any]]:
-    """One live second of every configured service, and the heartbeats once a minute."""
+def scrape_events(item: Running, story: Story, rng: random.Random, moment: datetime) -> list[dict[str, Any]]:
+    """One scrape of a feed of input events on its nodes at ``moment``, parsed."""
+    assert item.feed.inputs is not None
     events: list[dict[str, Any]] = []
-    feeds = running(services)
-    if tick % HEARTBEAT_EVERY == 0:
-        events += heartbeats(story, {h for item in feeds for h in item.hosts}, now)
-    for item in feeds:
-        events += step_events(item, story, rng, now, 1.0, tick % SCRAPE_EVERY == 0)
+    for host in item.hosts:
+        for raw in item.feed.inputs(rng, moment, story.scene(host, moment), host):
+            events += _parse(item, raw)
     return events
+
+
+def span_events(services: list[Service], story: Story, rng: random.Random, start: datetime,
+                end: datetime, scrape_every: int, step: float) -> list[dict[str, Any]]:
+    """Everything from ``start`` to ``end``: lines ``step`` seconds at a time, scrapes and heartbeats
+    on the clock's grid."""
+    feeds = running(services)
+    hosts = {h for item in feeds for h in item.hosts}
+    events: list[dict[str, Any]] = []
+    for moment in grid(start, end, HEARTBEAT_EVERY):
+        events += heartbeats(story, hosts, moment)
+    seconds = (end - start).total_seconds()
+    for item in feeds:
+        if item.feed.inputs is not None:
+            for moment in grid(start, end, scrape_every):
+                events += scrape_events(item, story, rng, moment)
+            continue
+        offset = 0.0
+        while offset < seconds:
+            length = min(step, seconds - offset)
+            events += line_events(item, story, rng, start + timedelta(seconds=offset), length)
+            offset += length
+    return events
+
+
+def tick_events(services: list[Service], story: Story, rng: random.Random, now: datetime,
+                previous: datetime | None = None) -> list[dict[str, Any]]:
+    """Live traffic of every configured service since ``previous`` (a second before ``now`` unless
+    given): its lines, the scrapes and heartbeats whose moment came."""
+    previous = previous or now - timedelta(seconds=1)
+    return span_events(services, story, rng, previous, now, SCRAPE_EVERY, (now - previous).total_seconds())
 
 
 @dataclass
@@ -273,19 +307,10 @@ class Backfilled:
 
 def hour_events(services: list[Service], story: Story, rng: random.Random, start: datetime,
                 seconds: int) -> list[dict[str, Any]]:
-    """The history of ``seconds`` (an hour at most) from ``start``: heartbeats, lines and scrapes."""
-    feeds = running(services)
-    hosts = {h for item in feeds for h in item.hosts}
-    events: list[dict[str, Any]] = []
-    first = -int(start.timestamp()) % HEARTBEAT_EVERY  # on the minute: a gap filled later meets no twin
-    for offset in range(first, seconds, HEARTBEAT_EVERY):
-        events += heartbeats(story, hosts, start + timedelta(seconds=offset))
-    for item in feeds:
-        for offset in range(0, seconds, HISTORY_STEP):
-            moment = start + timedelta(seconds=offset)
-            scrape = int(moment.timestamp()) % HISTORY_SCRAPE_EVERY < HISTORY_STEP
-            events += step_events(item, story, rng, moment, min(HISTORY_STEP, seconds - offset), scrape)
-    return events
+    """The history of ``seconds`` (an hour at most) from ``start``: lines, scrapes once a minute and
+    heartbeats."""
+    end = start + timedelta(seconds=seconds)
+    return span_events(services, story, rng, start, end, HISTORY_SCRAPE_EVERY, HISTORY_STEP)
 
 
 @dataclass(frozen=True)
@@ -417,14 +442,15 @@ class Demo:
         return said
 
     def _loop(self) -> None:
-        tick = 0
+        previous = self.backfilled.end if self.backfilled and self.backfilled.end else datetime.now(UTC)
         while not self._stop.is_set():
-            events = tick_events(self.services, self.story, self.random, datetime.now(UTC), tick)
+            now = datetime.now(UTC)
+            events = tick_events(self.services, self.story, self.random, now, previous)
+            previous = now
             try:
                 self.post(events)
             except Exception:  # the server is stopping or busy: the next tick tries again
                 self.errors += 1
-            tick += 1
             if self._stop.wait(self.interval):
                 return
 

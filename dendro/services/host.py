@@ -204,10 +204,11 @@ HOST_METRICS = Metrics(
 # -- demo: a node's host metrics, as Vector's host_metrics source collects them ---------------------
 
 GIB = 1024**3
-#: the demo nodes' hardware by size class (CPUs, memory GiB, root filesystem GB) and the share of
-#: that filesystem in use on a normal day
-_HARDWARE = ((2, 4, 40), (2, 8, 80), (4, 16, 160))
-_BASE_FILL = (0.41, 0.56, 0.63)
+#: the demo nodes' hardware (CPUs, memory GiB, root filesystem GB) and the share of that filesystem
+#: in use on a normal day, one picked by the node's name (eight, so that the demo's four differ)
+_HARDWARE = ((2, 8, 80), (2, 4, 40), (4, 16, 160), (4, 16, 200), (2, 8, 100), (8, 32, 500), (4, 8, 120),
+             (2, 4, 60))
+_BASE_FILL = (0.56, 0.41, 0.48, 0.63, 0.52, 0.35, 0.44, 0.58)
 #: a filling filesystem goes from its normal fill to this share at the end of the incident
 FULLEST = 0.985
 #: CPU shares (per CPU) of each mode at an idle moment and for each unit of load

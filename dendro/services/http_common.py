@@ -345,11 +345,12 @@ def demo_status(rng: random.Random, scene: Scene) -> int:
 
 
 def demo_duration(rng: random.Random, scene: Scene, path: str, status: int) -> float:
-    """Seconds: a median about 25 ms times the path's cost and the node's latency; a failing
-    request of a broken deploy fails fast."""
+    """Seconds: a median about 25 ms times the path's cost and the node's latency, a little slower
+    when the node is busy; a failing request of a broken deploy fails fast."""
     if status >= 500 and scene.during(DEPLOY):
         return rng.uniform(0.001, 0.02)
-    return rng.lognormvariate(-3.7, 0.6) * DEMO_PATH_COST.get(path, 1.0) * scene.latency
+    busy = 0.8 + 0.2 * scene.load
+    return rng.lognormvariate(-3.7, 0.6) * DEMO_PATH_COST.get(path, 1.0) * scene.latency * busy
 
 
 def demo_request(rng: random.Random) -> tuple[str, str, str]:

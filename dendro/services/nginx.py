@@ -371,7 +371,7 @@ def demo_metrics(rng: random.Random, now: datetime, scene: Scene, host: str) -> 
     and the latency (slower answers hold connections longer), the counters grow with what was served."""
     active = max(1, round((2 + 14 * scene.load * scene.latency) * rng.uniform(0.85, 1.15)))
     writing = max(1, round(active * rng.uniform(0.15, 0.35)))
-    reading = rng.randint(0, 1)
+    reading = 1 if rng.random() < 0.15 * scene.load else 0  # a request line arrives in a packet or two
     accepted = scene.counter(DEMO_RATE / 4)  # keep-alive: about four requests a connection
     values = {
         "connections_active": ("gauge", active),

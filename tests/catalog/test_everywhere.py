@@ -62,7 +62,7 @@ def demo_events(name: str) -> list[dict[str, Any]]:
     story, rng = Story(NOW, INCIDENTS), random.Random(11)
     events = hour_events([catalog()[name]], story, rng, NOW - timedelta(seconds=HISTORY), HISTORY)
     for tick in range(60):
-        events += tick_events([catalog()[name]], story, rng, NOW + timedelta(seconds=tick), tick)
+        events += tick_events([catalog()[name]], story, rng, NOW + timedelta(seconds=tick + 1))
     return events
 
 

@@ -168,6 +168,6 @@ def test_configure_keeps_the_file_a_node_already_follows(
 def test_the_demo_writes_syslog_lines_only_through_the_file_parser() -> None:
     """The demo makes text lines: the journal's program must not see them (they'd be parse_errors)."""
     story = demo.Story(datetime.now(UTC))
-    events = demo.tick_events([syslog.SERVICE], story, random.Random(1), datetime.now(UTC), 0)
+    events = demo.tick_events([syslog.SERVICE], story, random.Random(1), datetime.now(UTC))
     events += demo.hour_events([syslog.SERVICE], story, random.Random(2), datetime.now(UTC), 3600)
     assert {e["type"] for e in events} == {"syslog", "agent"}

@@ -89,12 +89,21 @@ def sample_events(at: datetime) -> list[dict[str, Any]]:
 
 
 def demo_events(at: datetime) -> list[dict[str, Any]]:
-    """Five seconds of an incident (the first with the metrics inputs) of every catalog service's
-    demo traffic at ``at``: every table, every kept metric and errors of every built-in service."""
-    from dendro.ingest.demo import Traffic, tick_events
+    """A minute of every catalog service's demo traffic up to ``at``, its incidents under way on every
+    node (a broken deploy, a storm of slow statements, a full disk): every table, every kept metric
+    and errors of every built-in service."""
+    import random
+    from datetime import timedelta
 
-    traffic = Traffic(5)
-    return [e for tick in range(5) for e in tick_events(list(catalog().values()), traffic, at, True, tick)]
+    from dendro.ingest.demo import DB_HOSTS, WEB_HOSTS, Incident, Story, span_events
+    from dendro.services.scene import DEPLOY, DISK_FILLING, SLOW_QUERIES
+
+    incidents = (*(Incident(DEPLOY, host, -300, 600) for host in WEB_HOSTS),
+                 *(Incident(SLOW_QUERIES, host, -300, 600) for host in DB_HOSTS),
+                 *(Incident(DISK_FILLING, host, -5900, 6000) for host in (*WEB_HOSTS, *DB_HOSTS)))
+    story = Story(at, incidents)
+    start = at - timedelta(seconds=60)
+    return span_events(list(catalog().values()), story, random.Random(5), start, at, 15, 1.0)
 
 
 def refused_events(at: datetime) -> list[dict[str, Any]]:

@@ -101,7 +101,7 @@ def test_counters_only_go_up_into_live_traffic(history: tuple[LocalStore, Backfi
             last[key] = row["value"]
             checked += 1
         # the first live second continues each series
-        live = demo.tick_events(SERVICES, Story(STARTED), random.Random(1), NOW + timedelta(seconds=1), 0)
+        live = demo.tick_events(SERVICES, Story(STARTED), random.Random(1), NOW + timedelta(seconds=60), NOW)
         for event in live:
             if event["type"] == table and event["kind"] == "counter":
                 key = tuple(event.get(k) for k in ("host", "name", *[c.strip() for c in extra.split(",")]))
