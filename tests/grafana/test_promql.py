@@ -32,6 +32,7 @@ from tests.grafana.helpers import (
     known_events,
     panels,
     refused_events,
+    stamp,
 )
 from tests.servers.prometheus import Prometheus
 from tests.support import free_port
@@ -88,6 +89,9 @@ def scraped(tmp_path_factory: pytest.TempPathFactory, prometheus: Prometheus) ->
                      # the demo scrapes on the clock's grid (every 15 s): a span reaching 15 s ahead
                      # holds a scrape after the exporter began, so kept metrics are counted
                      *demo_events(later + timedelta(seconds=15)),
+                     # a failed save, so Redis's error panels have a series whatever the demo's dice
+                     {"type": "redis", "host": "db-1", "timestamp": stamp(later), "level": "warning",
+                      "role": "master", "problem": "rdb_save_failed", "pid": 1, "message": "Background saving error"},  # noqa: E501
                      access("nginx_access", later - timedelta(seconds=2), "web-1", 200, "/late", 0.1)])
         prometheus.wait_for("dendro_late_events_total", bool)
         prometheus.wait_for("dendro_rejected_events_total", bool)
