@@ -28,7 +28,6 @@ Conventions every VRL program follows (so that Vector and vrl-python give the sa
 
 from __future__ import annotations
 
-import copy
 import random
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -384,35 +383,6 @@ class DemoFeed:
         if callable(self.rate):
             return max(0.0, float(self.rate(scene)))
         return float(self.rate) * scene.load
-
-
-def replay(samples: tuple[Sample, ...]) -> InputMaker:
-    """Demo input: the samples that give an event, re-stamped ``now`` for the node (its name where
-    the sample names one: the ``host`` tag, the event's ``host``). A counter counts its sample's
-    value every hour of average traffic the node served (so it only grows); a gauge follows the
-    node's load within ±5%, except a 0/1 flag (``up``), which stays as it is."""
-
-    def inputs(rng: random.Random, now: datetime, scene: Scene, host: str) -> list[dict[str, Any]]:
-        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        events = []
-        for sample in samples:
-            if sample.input is None or sample.expected is None:
-                continue
-            event = copy.deepcopy(dict(sample.input))
-            event["timestamp"] = stamp
-            event["host"] = host
-            if isinstance(event.get("tags"), dict) and "host" in event["tags"]:
-                event["tags"]["host"] = host
-            counter, gauge = event.get("counter"), event.get("gauge")
-            if isinstance(counter, dict) and isinstance(counter.get("value"), int | float):
-                counter["value"] = float(counter["value"]) * (1.0 + scene.served / 3600.0)
-            level = gauge.get("value") if isinstance(gauge, dict) else None
-            if isinstance(gauge, dict) and isinstance(level, int | float) and level not in (0, 1):
-                gauge["value"] = float(level) * scene.load * rng.uniform(0.95, 1.05)
-            events.append(event)
-        return events
-
-    return inputs
 
 
 @dataclass(frozen=True)
