@@ -133,10 +133,11 @@ def _analysed(
     values: list[float | None],
     domain: stats.Domain = stats.NON_NEGATIVE,
     partial: Collection[int] = (),
+    given: stats.Baseline | None = None,
 ) -> Chart:
-    """Attach the baseline band, outliers and forecast of one series to a chart: partial bins are
-    not judged nor fitted, and both stay in ``domain``."""
-    band = stats.baseline(values, domain=domain, partial=partial)
+    """Attach the baseline band (``given``, or the series' own), outliers and forecast of one series
+    to a chart: partial bins are not judged nor fitted, and both stay in ``domain``."""
+    band = given or stats.baseline(values, domain=domain, partial=partial)
     chart["analysed"] = label
     chart["domain"] = list(domain)
     chart["partial"] = sorted(partial)
@@ -202,7 +203,9 @@ def red_charts(store: Store, database: str, red: Red, rng: Range) -> list[Chart]
     }
     charts = [_with_axis(_analysed(rate_chart, "total", list(total), partial=partial))]
     if queries.error_condition(red):
-        ratio = [100.0 * int(r["errors"] or 0) / int(r["n"]) if r and r["n"] else None for r in summary]
+        errors = [int(r["errors"] or 0) if r else None for r in summary]
+        ratio, band = stats.ratio_baseline(errors, [int(r["n"] or 0) if r else None for r in summary],
+                                           partial=partial)
         chart = {
             "id": f"{red.table}-errors",
             "title": f"{red.table}: error ratio"
@@ -212,7 +215,7 @@ def red_charts(store: Store, database: str, red: Red, rng: Range) -> list[Chart]
             "series": [{"label": "errors %", "values": ratio}],
             "logs": {"table": red.table, "level": "errors"},
         }
-        charts.append(_with_axis(_analysed(chart, "errors %", ratio, PERCENT, partial)))
+        charts.append(_with_axis(_analysed(chart, "errors %", ratio, PERCENT, partial, band)))
     if red.duration:
         series = [{"label": f"p{q}", "values": [_float(r, f"p{q}") for r in summary]} for q in (50, 95, 99)]
         chart = {
@@ -407,33 +410,45 @@ GAUGE_UNITS = {"count": "count", "bytes": "bytes", "seconds": "s", "ratio": "rat
 RATE_UNITS = {"count": "/s", "bytes": "bytes/s", "seconds": "s/s", "ratio": "/s"}
 
 
-def _gauge_values(series: dict[tuple[str, ...], dict[int, float]], counter: bool, step: int
+#: a sample's time and value, by bin
+Samples = dict[int, tuple[float, float]]
+
+
+def _gauge_values(series: dict[tuple[str, ...], Samples], counter: bool, step: int
                   ) -> dict[str, dict[int, float]]:
-    """Per host and bin: the sum over the host's series of their values (gauges) or of their rise
-    per second since the bin before (counters; a fall, a restart, counts nothing)."""
+    """Per host and bin: the sum over the host's series of their newest values (gauges) or of
+    their rise per second between the newest samples of a bin and the bin before (counters: over
+    the seconds between the two samples, so a bin still filling is no cliff; a fall, a restart,
+    counts nothing; samples further apart than a bin and :data:`STALE_SECONDS` make a gap)."""
     totals: dict[str, dict[int, float]] = defaultdict(dict)
     for key, points in series.items():
         host = key[0]
         if counter:
             pairs = itertools.pairwise(sorted(points.items()))
-            values = {at: (after - before) / (at - was)
-                      for (was, before), (at, after) in pairs if after >= before}
+            values = {
+                bin_: (after - before) / (at - was)
+                for (_, (was, before)), (bin_, (at, after)) in pairs
+                if after >= before and 0 < at - was <= step + STALE_SECONDS
+            }
         else:
-            values = points
-        for at, value in values.items():
-            totals[host][at] = totals[host].get(at, 0.0) + value
+            values = {bin_: value for bin_, (_, value) in points.items()}
+        for bin_, value in values.items():
+            totals[host][bin_] = totals[host].get(bin_, 0.0) + value
     return totals
 
 
 def gauge_charts(store: Store, database: str, title: str, metrics: Metrics, rng: Range) -> list[Chart]:
-    """One chart per kept metric of a metrics table: its value (a counter's rate) per host."""
+    """One chart per kept metric of a metrics table: its value (a counter's rate) per host. The
+    query reaches one bin back, so a counter has a rate in the range's first bin."""
     rows = store.query(
-        queries.metric_values(database, metrics, metrics.names, rng.start, rng.end, rng.step)
+        queries.metric_values(database, metrics, metrics.names, rng.start - timedelta(seconds=rng.step),
+                              rng.end, rng.step)
     ).dicts()
-    by_name: dict[str, dict[tuple[str, ...], dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    by_name: dict[str, dict[tuple[str, ...], Samples]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
         key = (str(row["host"]), *(str(row[tag]) for tag in metrics.tags))
-        by_name[str(row["name"])][key][int(epoch(row["t"])) // rng.step * rng.step] = float(row["v"])
+        bin_ = int(epoch(row["t"])) // rng.step * rng.step
+        by_name[str(row["name"])][key][bin_] = (epoch(row["last_time"]), float(row["v"]))
     bins, index = _bin_index(rng)
     charts = []
     for gauge in metrics.gauges:
@@ -444,7 +459,8 @@ def gauge_charts(store: Store, database: str, title: str, metrics: Metrics, rng:
             for at, value in totals[host].items():
                 if at in index:
                     values[index[at]] = value
-            series.append({"label": host, "values": values})
+            if any(v is not None for v in values):
+                series.append({"label": host, "values": values})
         charts.append(_gauge_chart(title, metrics, gauge, bins, series))
     return charts
 

@@ -132,12 +132,13 @@ def host_disk(database: str, table: str, start: datetime, end: datetime, step: i
 
 def metric_values(database: str, metrics: Metrics, names: Sequence[str], start: datetime, end: datetime,
                   step: int) -> str:
-    """The newest value per bin, host, metric and series (the metrics' tags) of these metrics."""
+    """The newest value per bin, host, metric and series (the metrics' tags) of these metrics, and
+    its time ``last_time`` (a counter's rate is over the seconds between two samples, not two bins)."""
     tags = "".join(f", {quote(tag)}" for tag in metrics.tags)
     wanted = ", ".join(literal(n) for n in names)
     keys = ", ".join(str(i) for i in range(1, 4 + len(metrics.tags)))
     return (
-        f"SELECT bin(time, {step}s) AS t, host, name{tags}, max_by(value, time) AS v"
+        f"SELECT bin(time, {step}s) AS t, host, name{tags}, max_by(value, time) AS v, max(time) AS last_time"
         f" FROM {table_ref(database, metrics.table)} WHERE {time_range(start, end)} AND name IN ({wanted})"
         f" GROUP BY {keys} ORDER BY 1"
     )

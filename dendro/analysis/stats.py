@@ -9,6 +9,9 @@
   history: a gap (no data) is no point, a bin still filling is not judged nor used, and a point
   is judged only once :data:`MIN_BASELINE_POINTS` real points precede it in its window. The band
   never leaves the quantity's domain (a rate is never below 0, a ratio never above 100 %).
+- **Error ratio band**: the baseline band of a ratio, widened in each bin to the counts a binomial
+  draw of that bin's total gives at the window's pooled ratio (:func:`ratio_baseline`): a bin of
+  few requests makes a jumpy ratio, and one error among them is chance, not an anomaly.
 - **Forecast**: Holt's linear trend as an exponential-smoothing state-space model, ETS(A,A,N)
   (statsmodels' ``ETSModel``), fitted on the series, predicts the next period with a
   prediction interval (the model's own, not a hand-made band), clipped to the quantity's domain.
@@ -37,6 +40,9 @@ MIN_HISTORY = 5
 MIN_BASELINE_POINTS = 10
 MIN_FORECAST_POINTS = 12
 RELATIVE_FLOOR = 0.05
+#: how rare a bin's count must be, under the baseline's binomial, to be an anomaly: the share of a
+#: normal distribution beyond 3σ on one side (as the band's k = 3)
+TAIL = 0.00135
 
 
 #: a quantity's domain: (lowest, highest) value it can take, None where unbounded
@@ -101,6 +107,42 @@ def baseline(
         if value is not None and (value < low or value > high):
             outliers.append(i)
     return Baseline(lower, upper, outliers)
+
+
+def ratio_baseline(
+    hits: Sequence[int | None],
+    totals: Sequence[int | None],
+    window: int = DEFAULT_WINDOW,
+    k: float = DEFAULT_K,
+    *,
+    partial: Collection[int] = (),
+    min_points: int = MIN_BASELINE_POINTS,
+) -> tuple[list[float | None], Baseline]:
+    """The percentages ``hits``/``totals`` per bin and their baseline: the :func:`baseline` band,
+    widened in each bin to the hit counts a binomial draw of that bin's total at the window's
+    pooled ratio gives with probability 1 − :data:`TAIL` (scipy's ``binom``), so an error or two
+    among few requests is chance, not an anomaly. The pooled ratio is the window's hits over its
+    totals, with half a hit added (a window without errors does not make one error impossible).
+    """
+    values = [100.0 * h / n if n and h is not None else None for h, n in zip(hits, totals, strict=True)]
+    band = baseline(values, window, k, domain=(0.0, 100.0), partial=partial, min_points=min_points)
+    from scipy.stats import binom
+
+    skip = set(partial)
+    outliers = []
+    for i, total in enumerate(totals):
+        if band.upper[i] is None or band.lower[i] is None or not total:
+            continue
+        history = [j for j in range(max(0, i - window), i) if j not in skip and totals[j]]
+        pooled = (sum(hits[j] or 0 for j in history) + 0.5) / (sum(totals[j] or 0 for j in history) + 1)
+        high, low = (float(x) for x in (binom.isf(TAIL, total, pooled), binom.ppf(TAIL, total, pooled)))
+        band.upper[i] = max(band.upper[i] or 0.0, 100.0 * high / total)
+        band.lower[i] = min(band.lower[i] or 0.0, 100.0 * low / total)
+        value = values[i]
+        if value is not None and not band.lower[i] <= value <= band.upper[i]:  # type: ignore[operator]
+            outliers.append(i)
+    band.outliers = outliers
+    return values, band
 
 
 @dataclass

@@ -176,3 +176,50 @@ def test_every_chart_of_a_service_says_its_axis_unit(store: Any) -> None:
     latency = next(c for c in drawn if c["id"].endswith("-latency"))
     assert latency["axis"]["unit"] == "s"
     assert all("axis" in c for c in drawn if "unit" in c)
+
+
+def _with_errors(per_minute: int, errors: list[int]) -> list[dict[str, Any]]:
+    """``per_minute`` requests in each minute, the first ``errors[minute]`` of them 5xx."""
+    events = []
+    for minute, failed in enumerate(errors):
+        at = T0 + timedelta(minutes=minute)
+        gap = 60 / per_minute
+        events += [_request(at + timedelta(seconds=i * gap), status=500 if i < failed else 200)
+                   for i in range(per_minute)]
+    return events
+
+
+def test_an_error_or_two_among_few_requests_is_chance_not_an_anomaly(store: Any) -> None:
+    """The demo's nginx at 80 requests a minute with a rare 5xx: the MAD band of a mostly-zero ratio
+    was 0 wide and flagged 11 single errors (1.25 %, 2.5 %) as outliers. They are what a binomial
+    draw at the window's ratio gives; a burst of 12 of 80 is still an outlier."""
+    minutes = [0] * 60
+    for minute in (3, 11, 17, 24, 25, 31, 38, 44, 52):
+        minutes[minute] = 1
+    minutes[41] = 2
+    minutes[55] = 12
+    store.write(_with_errors(80, minutes))
+    errors = _red(store, Range(T0, T0 + timedelta(minutes=60), 60, "custom"))["errors"]
+    assert errors["baseline"]["outliers"] == [55]
+    assert _series(errors, "errors %")[55] == pytest.approx(15.0)
+
+
+def test_the_binomial_widening_does_not_hide_a_rise_in_heavy_traffic() -> None:
+    """At 10,000 requests a bin the binomial spread is small: 0.1 % errors becoming 0.3 % is an
+    anomaly, and the band above the steady bins stays within a few tenths of a percent."""
+    rng = random.Random(7)
+    totals: list[int | None] = [10_000] * 40
+    hits: list[int | None] = [rng.choice([8, 9, 10, 11, 12]) for _ in range(39)] + [30]
+    values, band = stats.ratio_baseline(hits, totals)
+    assert band.outliers == [39] and values[39] == pytest.approx(0.3)
+    assert all(u is None or u < 0.25 for u in band.upper[:39])
+
+
+def test_the_ratio_band_does_not_judge_partial_bins_or_bins_without_requests() -> None:
+    totals: list[int | None] = [50] * 12 + [0, None, 50]
+    hits: list[int | None] = [0] * 12 + [0, None, 40]
+    values, band = stats.ratio_baseline(hits, totals, partial=[14])
+    assert values[12] is None and values[13] is None and values[14] == 80.0
+    assert band.outliers == [] and band.upper[14] is None
+    values, band = stats.ratio_baseline(hits, totals)
+    assert band.outliers == [14]

@@ -1,9 +1,9 @@
 """The console's charts of the metrics a service keeps (``Service.metrics``), from the store.
 
 One chart per kept metric, one series per host: a gauge's newest value in each bin summed over
-the host's series (the metrics' tags), a counter's rise per second since the bin before (a fall,
-when the server restarted, counts nothing). A service of the ``host_metrics`` role gets the host
-charts of the table it declares, whatever its name.
+the host's series (the metrics' tags), a counter's rise per second between the newest samples of
+a bin and of the bin before (a fall, when the server restarted, counts nothing). A service of the
+``host_metrics`` role gets the host charts of the table it declares, whatever its name.
 """
 
 from __future__ import annotations
@@ -59,6 +59,28 @@ def test_gauges_sum_their_series_and_counters_are_rates(tmp_path: Path) -> None:
     hits = charts["cache_metrics-hits"]
     assert hits["title"] == "Cache: Hits per second" and hits["unit"] == "/s"
     assert hits["series"] == [{"label": "cache-1", "values": [None, 10.0, None]}]
+
+
+def test_a_counter_rate_is_over_the_seconds_between_samples_so_the_filling_bin_is_no_cliff(
+    tmp_path: Path,
+) -> None:
+    """A counter rising 10/s scraped every 15 s (at :14, :29, :44, :59), read 20 s into minute 3:
+    every bin, the filling one too, is 10/s (a rise over a bin's 60 s made the last one 2.5/s),
+    the first bin included (the query reaches one bin back); a scrape missed for 6 minutes is a
+    gap, not an average over it."""
+    store = LocalStore(tmp_path / "d.duckdb", "dendro", tables_of([CACHE]))
+    seconds = [s for s in range(-46, 3 * 60 + 15, 15)] + [s for s in range(10 * 60 - 1, 12 * 60, 15)]
+    store.write([{"type": "cache_metrics", "host": "cache-1", "kind": "counter", "name": "hits", "db": None,
+                  "value": 10.0 * (s + 100),
+                  "timestamp": (T0 + timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+                 for s in seconds])
+    rng = Range(T0, T0 + timedelta(minutes=3, seconds=20), 60, "custom")
+    charts = {c["id"]: c for c in service_charts(store, "dendro", CACHE, rng, set(store.tables()))}
+    assert charts["cache_metrics-hits"]["series"] == [{"label": "cache-1", "values": [10.0] * 4}]
+    later = Range(T0 + timedelta(minutes=2), T0 + timedelta(minutes=12), 60, "custom")
+    charts = {c["id"]: c for c in service_charts(store, "dendro", CACHE, later, set(store.tables()))}
+    values = charts["cache_metrics-hits"]["series"][0]["values"]
+    assert values == [10.0, 10.0, *[None] * 6, 10.0, 10.0]  # minute 9's sample follows 3:14
 
 
 def test_a_host_metrics_service_charts_the_table_it_declares(tmp_path: Path) -> None:
