@@ -44,6 +44,8 @@ STALE_SECONDS = 300
 MIN_COVERED_SHARE = 0.25
 #: the error ratio is a percentage
 PERCENT: stats.Domain = (0.0, 100.0)
+#: a bin's p95 is judged only over this many durations (the p95 of fewer is their slowest one or two)
+MIN_TIMED = 20
 
 
 def _bin_index(rng: Range) -> tuple[list[int], dict[int, int]]:
@@ -134,10 +136,12 @@ def _analysed(
     domain: stats.Domain = stats.NON_NEGATIVE,
     partial: Collection[int] = (),
     given: stats.Baseline | None = None,
+    unjudged: Collection[int] = (),
 ) -> Chart:
     """Attach the baseline band (``given``, or the series' own), outliers and forecast of one series
-    to a chart: partial bins are not judged nor fitted, and both stay in ``domain``."""
-    band = given or stats.baseline(values, domain=domain, partial=partial)
+    to a chart: partial bins are not judged nor fitted, ``unjudged`` ones are fitted but neither
+    judged nor history, and both stay in ``domain``."""
+    band = given or stats.baseline(values, domain=domain, partial={*partial, *unjudged})
     chart["analysed"] = label
     chart["domain"] = list(domain)
     chart["partial"] = sorted(partial)
@@ -227,7 +231,11 @@ def red_charts(store: Store, database: str, red: Red, rng: Range) -> list[Chart]
             "logs": {"table": red.table},
         }
         p95: list[float | None] = [_float(r, "p95") for r in summary]
-        charts.append(_with_axis(_analysed(chart, "p95", p95, partial=partial)))
+        few = [i for i, r in enumerate(summary) if r is not None and int(r["timed"] or 0) < MIN_TIMED]
+        if few:
+            chart["unjudged_note"] = (f"{len(few)} point(s) with fewer than {MIN_TIMED} timed {what}:"
+                                      " their p95 is drawn, not judged")
+        charts.append(_with_axis(_analysed(chart, "p95", p95, partial=partial, unjudged=few)))
     return charts
 
 

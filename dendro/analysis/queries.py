@@ -69,7 +69,8 @@ def rate_by_class(database: str, red: Red, start: datetime, end: datetime, step:
 
 
 def red_summary(database: str, red: Red, start: datetime, end: datetime, step: int) -> str:
-    """Per bin: events, errors, and the p50/p95/p99 of the duration when the table has one."""
+    """Per bin: events, errors, and, when the table has a duration, how many events have one
+    (``timed``) and their p50/p95/p99."""
     errors = error_condition(red)
     values = [
         "count(*) AS n",
@@ -77,6 +78,7 @@ def red_summary(database: str, red: Red, start: datetime, end: datetime, step: i
     ]
     if red.duration:
         col = quote(red.duration)
+        values += [f"count({col}) AS timed"]
         values += [f"approx_percentile({col}, {q}) AS p{int(q * 100)}" for q in (0.5, 0.95, 0.99)]
     return (
         f"SELECT bin(time, {step}s) AS t, {', '.join(values)} FROM {table_ref(database, red.table)}"

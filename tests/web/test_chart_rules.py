@@ -223,3 +223,27 @@ def test_the_ratio_band_does_not_judge_partial_bins_or_bins_without_requests() -
     assert band.outliers == [] and band.upper[14] is None
     values, band = stats.ratio_baseline(hits, totals)
     assert band.outliers == [14]
+
+
+def test_a_p95_of_few_durations_is_drawn_not_judged(store: Any) -> None:
+    """PostgreSQL logs a few slow statements a minute: a bin's p95 is then its slowest one, and the
+    MAD band flagged 7 of them on the demo. Bins of fewer than 20 timed requests are not judged
+    (nor history); with 30 a minute, one slow minute still is."""
+    sparse = []
+    for minute in range(40):
+        at = T0 + timedelta(minutes=minute)
+        sparse += [_request(at + timedelta(seconds=10 * i), duration=0.1 + 0.9 * (i == minute % 6))
+                   for i in range(6)]
+    store.write(sparse)
+    latency = _red(store, Range(T0, T0 + timedelta(minutes=40), 60, "custom"))["latency"]
+    assert latency["baseline"]["outliers"] == [] and set(latency["baseline"]["upper"]) == {None}
+    assert latency["unjudged_note"].startswith("40 point(s) with fewer than 20 timed requests")
+    later = T0 + timedelta(hours=1)
+    busy = []
+    for minute in range(40):
+        slow = minute == 35
+        busy += [_request(later + timedelta(minutes=minute, seconds=2 * i), duration=2.0 if slow else 0.05)
+                 for i in range(30)]
+    store.write(busy)
+    latency = _red(store, Range(later, later + timedelta(minutes=40), 60, "custom"))["latency"]
+    assert latency["baseline"]["outliers"] == [35] and "unjudged_note" not in latency

@@ -226,6 +226,7 @@
         (chart.forecast ? "; forecast: " + chart.forecast.method : ""));
     }
     if (chart.forecast_note) { notes.push(chart.forecast_note); }
+    if (chart.unjudged_note) { notes.push(chart.unjudged_note); }
     if (chart.partial && chart.partial.length) {
       notes.push("shaded: bin(s) with data over part of their length (the one still filling, or where the data began), drawn but not judged");
     }
