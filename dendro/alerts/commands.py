@@ -28,7 +28,11 @@ def render_command(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Directory to write into (default: alerts/<format>)."
     ),
-    topic_arn: str | None = typer.Option(None, "--topic-arn", help="SNS topic of the alarms (cloudwatch)."),
+    topic_arn: str | None = typer.Option(
+        None, "--topic-arn",
+        help="SNS topic of the alarms (cloudwatch) and of Grafana's sns contact point"
+        " (overrides alerts.sns_topic_arn).",
+    ),
     log_group: str | None = typer.Option(None, "--log-group", help="The loader's log group (cloudwatch)."),
     config: Path | None = CONFIG_OPTION,
 ) -> None:

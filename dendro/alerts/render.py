@@ -2,12 +2,14 @@
 
 ``render(config, target, out_dir)`` writes the target's files and returns their paths. The
 CloudWatch target writes the ordered API calls as JSON (what ``dendro deploy`` runs), so it needs
-the loader's log group and the SNS topic ARN.
+the loader's log group and the SNS topic ARN; a topic given here is also the Grafana target's sns
+contact point.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +41,8 @@ def contents(
             name: prometheus.dump(c) for name, c in prometheus.rule_files(config.pipeline, rule_list).items()
         }
     alert_settings = settings(config)
+    if topic_arn:  # the topic given on the command line is the one Grafana's sns contact point uses too
+        alert_settings = replace(alert_settings, sns_topic_arn=topic_arn)
     if target == "grafana":
         files = grafana.files(config.pipeline, rule_list, alert_settings, config.aws.region)
         return {name: grafana.dump(c) for name, c in files.items()}

@@ -162,6 +162,14 @@ def test_contact_points_carry_what_dendro_yaml_gives() -> None:
     assert len(names) == len(doc["contactPoints"])
 
 
+def test_a_topic_given_to_render_is_the_sns_contact_point() -> None:
+    """`dendro alerts render --format grafana --topic-arn …` wrote no contact point: the topic was
+    read for the CloudWatch target only."""
+    texts = contents(fixtures.config({}), "grafana", topic_arn=TOPIC, services=list(fixtures.SERVICES))
+    doc = yaml.safe_load(texts["dendro-notifications.yaml"])
+    assert [r["settings"]["topic_arn"] for c in doc["contactPoints"] for r in c["receivers"]] == [TOPIC]
+
+
 def test_the_policy_falls_back_to_the_contact_point_that_exists() -> None:
     doc = _files({"emails": ["ops@example.com"]})["dendro-notifications.yaml"]  # contact: sns, no topic
     assert [c["name"] for c in doc["contactPoints"]] == ["dendro-email"]
