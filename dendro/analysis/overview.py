@@ -43,6 +43,8 @@ class Home:
     rejected_1h: int | None  # None: the backend keeps rejections elsewhere
     parse_errors_1h: int | None
     missing_tables: list[str] = field(default_factory=list)
+    #: objects of the local store found damaged and out of the queries (path, tbl, day, rows, reason)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _service_of(services: list[Service]) -> dict[str, str]:
@@ -86,6 +88,7 @@ def home(store: Store, config: Config, services: list[Service]) -> Home:
         rejected_1h=(rejected.last_1h if rejected else 0) if config.backend == "local" else None,
         parse_errors_1h=parse_errors.last_1h if parse_errors else 0,
         missing_tables=[name for name in owner if name not in existing],
+        quarantined=quarantined() if (quarantined := getattr(store, "quarantined", None)) else [],
     )
 
 

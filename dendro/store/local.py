@@ -486,6 +486,22 @@ class LocalStore:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def quarantined(self) -> list[dict[str, Any]]:
+        """The objects found damaged and taken out of the queries whose file is still in
+        ``quarantine/`` (one deleted there is given up or restored): path, table, day, rows (as the
+        manifest had them), the reason and when; newest first."""
+        cur = self._con.cursor()
+        try:
+            found = cur.execute(
+                "SELECT path, tbl, day, rows, reason, noted_at"
+                f" FROM {quote(self.database)}.{cold.META}.quarantined ORDER BY noted_at DESC"
+            )
+            names = [d[0] for d in found.description]
+            rows = [dict(zip(names, row, strict=True)) for row in found.fetchall()]
+            return [row for row in rows if (self.root / cold.QUARANTINE / row["path"]).exists()]
+        finally:
+            cur.close()
+
     def describe(self, table: str) -> list[ResultColumn]:
         if table not in self.tables():
             raise QueryError(f"unknown table {table!r} (tables: {', '.join(self.tables()) or 'none yet'})")

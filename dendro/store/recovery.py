@@ -12,7 +12,9 @@ adopted (it joins the manifest and the table's view); any other is left alone, w
 manifest and the view (a row of ``dendro_meta.quarantined`` keeps its path and the reason),
 then its file moves from ``tables/`` to ``quarantine/`` (same relative path), where ``dendro
 check --data`` keeps reporting it until someone deletes or restores it. A warning names it in
-the store's log.
+the store's log. On open, a quarantined path found under ``tables/`` again is either a
+quarantine a crash interrupted (the file is damaged: it moves out) or a good copy restored from
+a backup (it reads whole: it leaves the list and is adopted).
 """
 
 from __future__ import annotations
@@ -53,10 +55,16 @@ def recover(tier: Tier) -> None:
             log.info("recovery: removed %d file(s) of an interrupted move, merge or drop", len(stale))
         quarantined = [r[0] for r in cur.execute(f"SELECT path FROM {tier.prefix}.{cold.META}.quarantined")
                        .fetchall()]
+        restored = [path for path in quarantined
+                    if (tier.root / path).exists() and datacheck.problem(tier.root / path) is None]
+        if restored:  # a copy that reads whole is back under tables/: no longer out, adopted below
+            cur.executemany(f"DELETE FROM {tier.prefix}.{cold.META}.quarantined WHERE path = ?",
+                            [[path] for path in restored])
     finally:
         cur.close()
     for path in quarantined:
-        _move_out(tier, path)
+        if path not in restored:  # a quarantine a crash interrupted: the damaged file goes out
+            _move_out(tier, path)
     _adopt(tier, objects)
 
 

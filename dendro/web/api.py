@@ -69,6 +69,8 @@ def home() -> Response:
             "rejected_last_hour": summary.rejected_1h,
             "parse_errors_last_hour": summary.parse_errors_1h,
             "missing_tables": summary.missing_tables,
+            "quarantined": [{**q, "day": str(q["day"]), "noted_at": str(q["noted_at"])}
+                            for q in summary.quarantined],
         }
     )
 

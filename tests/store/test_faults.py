@@ -169,3 +169,60 @@ def test_history_reads_the_same_after_a_query_found_nothing_wrong(tmp_path: Path
             store.query("SELECT nosuch FROM nginx_access WHERE time > ago(3d)")
         assert live(store) == paths and rows(store) == before  # an ordinary error quarantines nothing
         assert store.query("SELECT count(*) FROM nginx_access WHERE time > now() + 1d").rows == [(0,)]
+
+
+def test_a_good_copy_restored_over_a_quarantined_object_is_adopted(tmp_path: Path) -> None:
+    """docs/local.md: restore by putting the object back under ``tables/``. The store's open moved
+    every path its quarantine list holds out again (finishing a quarantine a crash interrupted),
+    so a restored good copy went back to ``quarantine/`` and its rows stayed lost. A file there
+    that reads whole is a restore: it is adopted and leaves the list; a damaged one still moves."""
+    counts, paths = tiered(tmp_path)
+    victim = paths[1]
+    backup = (tmp_path / victim).read_bytes()
+    truncate(tmp_path / victim)
+    with open_store(tmp_path) as store:
+        store.maintain()
+        assert victim not in live(store)
+        assert [(q["path"], q["rows"]) for q in store.quarantined()] == [(victim, counts[victim])]
+        total = store.query("SELECT count(*) FROM nginx_access").rows[0][0]
+    (tmp_path / victim).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / victim).write_bytes(backup)  # the user restores it and deletes the damaged copy
+    (tmp_path / "quarantine" / victim).unlink()
+    with open_store(tmp_path) as store:
+        assert victim in live(store) and store.quarantined() == []
+        assert store.query("SELECT count(*) FROM nginx_access").rows[0][0] == total + counts[victim]
+    assert (tmp_path / victim).exists() and not (tmp_path / "quarantine" / victim).exists()
+
+
+def test_an_interrupted_quarantine_of_a_damaged_object_still_finishes(tmp_path: Path) -> None:
+    _, paths = tiered(tmp_path)
+    victim = paths[0]
+    truncate(tmp_path / victim)
+    with open_store(tmp_path) as store:
+        store.maintain()
+    (tmp_path / victim).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "quarantine" / victim).replace(tmp_path / victim)  # as if killed before the move
+    with open_store(tmp_path) as store:
+        assert victim not in live(store) and [q["path"] for q in store.quarantined()] == [victim]
+    assert (tmp_path / "quarantine" / victim).exists() and not (tmp_path / victim).exists()
+
+
+def test_the_console_home_page_shows_quarantined_objects(tmp_path: Path) -> None:
+    """Rows out of every query must not go unseen: the home page names the damaged files and the
+    rows they hold (it said nothing; only store.log and ``dendro check --data`` did)."""
+    from dendro.config import from_dict
+    from dendro.web.app import create_app
+
+    counts, paths = tiered(tmp_path)
+    truncate(tmp_path / paths[2])
+    config = from_dict({"services": {"nginx": {}}, "local": {"data_dir": str(tmp_path)}})
+    with open_store(tmp_path) as store:
+        page = create_app(config, store).test_client().get("/").get_data(as_text=True)
+        assert 'id="quarantined"' in page and "Damaged data" in page
+        assert f"{counts[paths[2]]:,} rows are out of every query" in page
+        api = create_app(config, store).test_client().get("/api/home").get_json()
+        assert [(q["path"], q["rows"]) for q in api["quarantined"]] == [(paths[2], counts[paths[2]])]
+    (tmp_path / "quarantine" / paths[2]).unlink()  # given up (or restored): the card goes
+    with open_store(tmp_path) as store:
+        page = create_app(config, store).test_client().get("/").get_data(as_text=True)
+        assert 'id="quarantined"' not in page and "Local DuckDB" in page

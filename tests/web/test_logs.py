@@ -110,3 +110,11 @@ def test_alert_states_from_cloudwatch_alarms(aws: None, known: Known) -> None:
         and "Grafana" in states["nginx_error_ratio"]["detail"]
     )
     assert "runs no billed query" in client.get("/alerts").get_data(as_text=True)
+
+
+def test_the_home_page_names_the_aws_store_in_use(aws: None, known: Known) -> None:
+    """It said "AWS Timestream" for the athena store too."""
+    for store, name in (("timestream", "AWS Timestream"), ("athena", "AWS S3 + Athena")):
+        config = replace(known.config, backend="aws", aws=replace(known.config.aws, store=store))
+        page = create_app(config, known.store).test_client().get("/").get_data(as_text=True)
+        assert f'<p class="big">{name}</p>' in page
