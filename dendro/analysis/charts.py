@@ -193,7 +193,11 @@ def red_charts(store: Store, database: str, red: Red, rng: Range) -> list[Chart]
             summary[slot] = row
     what = "requests" if red.is_http else "events"
     order = sorted(counts, key=lambda c: (CLASS_ORDER.index(c) if c in CLASS_ORDER else 9, c))
-    total = [rate(sum(c[i] for c in counts.values()), i) for i in range(len(bins))]
+    judged = [measured(seconds[i], rng.step) for i in range(len(bins))]
+    total, band = stats.rate_baseline([sum(c[i] for c in counts.values()) if judged[i] else None
+                                       for i in range(len(bins))],
+                                      [seconds[i] if judged[i] else None for i in range(len(bins))],
+                                      partial=partial)
     rate_chart = {
         "id": f"{red.table}-rate",
         "title": f"{red.table}: {what} per second" + (" by status class" if red.is_http else " by level"),
@@ -205,7 +209,7 @@ def red_charts(store: Store, database: str, red: Red, rng: Range) -> list[Chart]
         "covered": seconds,
         "logs": {"table": red.table},
     }
-    charts = [_with_axis(_analysed(rate_chart, "total", list(total), partial=partial))]
+    charts = [_with_axis(_analysed(rate_chart, "total", total, partial=partial, given=band))]
     if queries.error_condition(red):
         errors = [int(r["errors"] or 0) if r else None for r in summary]
         ratio, band = stats.ratio_baseline(errors, [int(r["n"] or 0) if r else None for r in summary],

@@ -9,9 +9,11 @@
   history: a gap (no data) is no point, a bin still filling is not judged nor used, and a point
   is judged only once :data:`MIN_BASELINE_POINTS` real points precede it in its window. The band
   never leaves the quantity's domain (a rate is never below 0, a ratio never above 100 %).
-- **Error ratio band**: the baseline band of a ratio, widened in each bin to the counts a binomial
-  draw of that bin's total gives at the window's pooled ratio (:func:`ratio_baseline`): a bin of
-  few requests makes a jumpy ratio, and one error among them is chance, not an anomaly.
+- **Counts allow chance**: the band of an event rate is widened in each bin to the counts a
+  Poisson draw over the bin's seconds gives at the window's pooled rate (:func:`rate_baseline`),
+  and the band of an error ratio to those a binomial draw of the bin's requests gives at the
+  window's pooled ratio (:func:`ratio_baseline`): one event in a minute of a sparse log, one
+  error among few requests, is chance, not an anomaly. At high counts the MAD band rules.
 - **Forecast**: Holt's linear trend as an exponential-smoothing state-space model, ETS(A,A,N)
   (statsmodels' ``ETSModel``), fitted on the series, predicts the next period with a
   prediction interval (the model's own, not a hand-made band), clipped to the quantity's domain.
@@ -27,7 +29,7 @@ import itertools
 import math
 import statistics
 import warnings
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 #: the MAD of a normal distribution is 0.6745 σ: 1.4826·MAD estimates σ
@@ -109,6 +111,28 @@ def baseline(
     return Baseline(lower, upper, outliers)
 
 
+Bounds = Callable[[int, list[int]], tuple[float, float]]
+
+
+def _widened(values: Sequence[float | None], band: Baseline, window: int, partial: Collection[int],
+             chance: Bounds) -> Baseline:
+    """``band`` widened in each judged bin to ``chance(i, history)`` (the values a count drawn at
+    the history's pooled rate takes with probability 1 − 2·:data:`TAIL`), outliers judged again."""
+    skip = set(partial)
+    outliers = []
+    for i, value in enumerate(values):
+        low, high = band.lower[i], band.upper[i]
+        if low is None or high is None or value is None:
+            continue
+        history = [j for j in range(max(0, i - window), i) if j not in skip and values[j] is not None]
+        least, most = chance(i, history)
+        band.lower[i], band.upper[i] = min(low, least), max(high, most)
+        if not min(low, least) <= value <= max(high, most):
+            outliers.append(i)
+    band.outliers = outliers
+    return band
+
+
 def ratio_baseline(
     hits: Sequence[int | None],
     totals: Sequence[int | None],
@@ -120,29 +144,50 @@ def ratio_baseline(
 ) -> tuple[list[float | None], Baseline]:
     """The percentages ``hits``/``totals`` per bin and their baseline: the :func:`baseline` band,
     widened in each bin to the hit counts a binomial draw of that bin's total at the window's
-    pooled ratio gives with probability 1 − :data:`TAIL` (scipy's ``binom``), so an error or two
-    among few requests is chance, not an anomaly. The pooled ratio is the window's hits over its
-    totals, with half a hit added (a window without errors does not make one error impossible).
+    pooled ratio gives (scipy's ``binom``), so an error or two among few requests is chance, not
+    an anomaly. The pooled ratio is the window's hits over its totals, with half a hit added (a
+    window without errors does not make one error impossible).
     """
-    values = [100.0 * h / n if n and h is not None else None for h, n in zip(hits, totals, strict=True)]
-    band = baseline(values, window, k, domain=(0.0, 100.0), partial=partial, min_points=min_points)
     from scipy.stats import binom
 
-    skip = set(partial)
-    outliers = []
-    for i, total in enumerate(totals):
-        if band.upper[i] is None or band.lower[i] is None or not total:
-            continue
-        history = [j for j in range(max(0, i - window), i) if j not in skip and totals[j]]
+    values = [100.0 * h / n if n and h is not None else None for h, n in zip(hits, totals, strict=True)]
+    band = baseline(values, window, k, domain=(0.0, 100.0), partial=partial, min_points=min_points)
+
+    def chance(i: int, history: list[int]) -> tuple[float, float]:
+        total = totals[i] or 0
         pooled = (sum(hits[j] or 0 for j in history) + 0.5) / (sum(totals[j] or 0 for j in history) + 1)
-        high, low = (float(x) for x in (binom.isf(TAIL, total, pooled), binom.ppf(TAIL, total, pooled)))
-        band.upper[i] = max(band.upper[i] or 0.0, 100.0 * high / total)
-        band.lower[i] = min(band.lower[i] or 0.0, 100.0 * low / total)
-        value = values[i]
-        if value is not None and not band.lower[i] <= value <= band.upper[i]:  # type: ignore[operator]
-            outliers.append(i)
-    band.outliers = outliers
-    return values, band
+        return (100.0 * float(binom.ppf(TAIL, total, pooled)) / total,
+                100.0 * float(binom.isf(TAIL, total, pooled)) / total)
+
+    return values, _widened(values, band, window, partial, chance)
+
+
+def rate_baseline(
+    counts: Sequence[int | None],
+    seconds: Sequence[float | None],
+    window: int = DEFAULT_WINDOW,
+    k: float = DEFAULT_K,
+    *,
+    partial: Collection[int] = (),
+    min_points: int = MIN_BASELINE_POINTS,
+) -> tuple[list[float | None], Baseline]:
+    """The rates ``counts``/``seconds`` per bin (None: not measured) and their baseline: the
+    :func:`baseline` band, widened in each bin to the counts a Poisson draw over that bin's
+    seconds at the window's pooled rate gives (scipy's ``poisson``), so one event in a minute of a
+    log that writes one every few minutes is chance, not an anomaly. The pooled rate is the
+    window's events, plus half of one, over its seconds."""
+    from scipy.stats import poisson
+
+    values = [c / s if c is not None and s else None for c, s in zip(counts, seconds, strict=True)]
+    band = baseline(values, window, k, domain=NON_NEGATIVE, partial=partial, min_points=min_points)
+
+    def chance(i: int, history: list[int]) -> tuple[float, float]:
+        span = seconds[i] or 1.0
+        events = sum(counts[j] or 0 for j in history) + 0.5
+        expected = span * events / sum(seconds[j] or 0.0 for j in history)
+        return float(poisson.ppf(TAIL, expected)) / span, float(poisson.isf(TAIL, expected)) / span
+
+    return values, _widened(values, band, window, partial, chance)
 
 
 @dataclass

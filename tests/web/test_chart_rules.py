@@ -247,3 +247,27 @@ def test_a_p95_of_few_durations_is_drawn_not_judged(store: Any) -> None:
     store.write(busy)
     latency = _red(store, Range(later, later + timedelta(minutes=40), 60, "custom"))["latency"]
     assert latency["baseline"]["outliers"] == [35] and "unjudged_note" not in latency
+
+
+def test_an_event_of_a_sparse_log_is_chance_and_a_burst_is_not(store: Any) -> None:
+    """The demo's MariaDB error log writes an event every few minutes: the MAD band of a rate
+    that is mostly 0 was 0 wide and flagged every one of them (20 red dots in an hour). A Poisson
+    draw at the window's pooled rate gives one or two in a minute; a burst of 15 is an anomaly."""
+    picker = random.Random(3)
+    events = []
+    for minute in range(60):
+        n = 15 if minute == 50 else picker.choice([0, 0, 0, 0, 1, 1, 2])
+        events += [_request(T0 + timedelta(minutes=minute, seconds=5 + 3 * i)) for i in range(n)]
+    store.write(events)
+    rate = _red(store, Range(T0, T0 + timedelta(minutes=60), 60, "custom"))["rate"]
+    assert rate["baseline"]["outliers"] == [50]
+    assert min(v for v in rate["baseline"]["lower"] if v is not None) == 0.0
+
+
+def test_the_poisson_widening_does_not_hide_a_drop_in_heavy_traffic() -> None:
+    """At 100 requests a second a minute holds 6,000: a drop to 80 a second is far outside chance."""
+    counts: list[int | None] = [6000 + (i % 5) * 20 for i in range(30)] + [4800]
+    seconds: list[float | None] = [60.0] * 31
+    values, band = stats.rate_baseline(counts, seconds)
+    assert band.outliers == [30] and values[30] == pytest.approx(80.0)
+    assert all(low is None or low > 85 for low in band.lower[:30])  # the MAD band's 5 % floor rules
