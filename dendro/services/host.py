@@ -231,16 +231,35 @@ def disk_fill(scene: Scene, normal: float) -> float:
     return normal + (FULLEST - normal) * scene.progress(DISK_FILLING)
 
 
-def _cpu(scene: Scene, cpus: int) -> list[tuple[str, dict[str, str], float]]:
+def _wobble(host: str, cpu: int, mode: str, uptime: float, amplitude: float) -> float:
+    """Seconds a mode's counter is ahead of its smooth course: its rate wobbles by up to
+    ``amplitude`` from minute to minute (``amplitude`` × (h(m) − h(m−1)) in minute m, h a hash in
+    [0, 1)), and the wobble's integral is ``amplitude`` × 60 × h(m−1) plus the minute's part so far,
+    so it stays bounded, and the counter only grows while its smooth rate is at least
+    ``amplitude``."""
+    minute, within = divmod(uptime, 60.0)
+
+    def h(m: float) -> float:
+        return zlib.crc32(f"{host}/{cpu}/{mode}/{int(m)}".encode()) / 2**32
+
+    before, now = h(minute - 1), h(minute)
+    return amplitude * (60.0 * before + within * (now - before))
+
+
+def _cpu(scene: Scene, cpus: int, host: str) -> list[tuple[str, dict[str, str], float]]:
     """cpu_seconds_total per CPU and mode: seconds of each mode since boot, from what was served
-    (a storm of slow statements adds iowait), idle the rest, so each only grows."""
+    (a storm of slow statements adds iowait; the first CPU takes a larger share, as interrupts and
+    the main processes land there), wobbling from minute to minute, idle the rest; each only grows."""
     stormy = scene.spent.get(SLOW_QUERIES, 0.0)
+    weights = [1.5 if cpu == 0 else 1.0 for cpu in range(cpus)]
     rows = []
     for cpu in range(cpus):
+        share = weights[cpu] * cpus / sum(weights)
         busy = 0.0
         for mode, idle_share in _CPU_IDLE.items():
-            seconds = idle_share * scene.uptime + _CPU_LOAD[mode] * scene.served * 2 / cpus
+            seconds = idle_share * scene.uptime + share * _CPU_LOAD[mode] * scene.served * 2 / cpus
             seconds += {"iowait": 0.35, "user": 0.25}.get(mode, 0.0) * stormy
+            seconds += _wobble(host, cpu, mode, scene.uptime, idle_share)
             busy += seconds
             rows.append(("cpu_seconds_total", {"collector": "cpu", "cpu": str(cpu), "mode": mode}, seconds))
         rows.append(("cpu_seconds_total", {"collector": "cpu", "cpu": str(cpu), "mode": "idle"},
@@ -259,7 +278,7 @@ def demo_metrics(rng: random.Random, now: datetime, scene: Scene, host: str) -> 
     fs = {"collector": "filesystem", "device": "sda1", "mountpoint": "/", "filesystem": "ext4"}
     net = {"collector": "network", "device": "eth0"}
     rows: list[tuple[str, dict[str, str], float]] = [
-        *_cpu(scene, cpus),
+        *_cpu(scene, cpus, host),
         ("memory_total_bytes", {"collector": "memory"}, float(memory)),
         ("memory_used_bytes", {"collector": "memory"}, used_memory),
         ("memory_available_bytes", {"collector": "memory"}, memory - used_memory * 1.08),

@@ -109,6 +109,29 @@ def test_counters_only_go_up_into_live_traffic(history: tuple[LocalStore, Backfi
     assert checked > 50_000
 
 
+def test_cpu_busy_wobbles_from_minute_to_minute_and_cpus_differ(
+    history: tuple[LocalStore, Backfilled],
+) -> None:
+    """A CPU busy line that is a perfect curve is no machine's: each minute's busy share moves by a
+    point or more, and the first CPU is busier than the others (its counters only grow: above)."""
+    store, _ = history
+    rows = _rows(store, 'SELECT cpu, mode, bin(time, 60s) AS t, max(value) AS v FROM "dendro"."host"'
+                        f" WHERE host = 'web-1' AND name = 'cpu_seconds_total' AND time >= {_at(180)}"
+                        f" AND time < {_at(60)} GROUP BY cpu, mode, bin(time, 60s)")
+    seconds: dict[tuple[str, Any], dict[str, float]] = {}
+    for row in rows:
+        seconds.setdefault((row["cpu"], row["t"]), {})[row["mode"]] = row["v"]
+    busy: dict[str, list[float]] = {}
+    for cpu in ("0", "1"):
+        minutes = sorted(t for c, t in seconds if c == cpu)
+        for before, after in itertools.pairwise(minutes):
+            spent = {m: seconds[(cpu, after)][m] - seconds[(cpu, before)][m] for m in seconds[(cpu, after)]}
+            busy.setdefault(cpu, []).append(100 * (1 - spent["idle"] / sum(spent.values())))
+    steps = [abs(b - a) for a, b in itertools.pairwise(busy["0"])]
+    assert len(steps) > 100 and sorted(steps)[len(steps) // 2] > 0.5
+    assert sum(busy["0"]) > 1.2 * sum(busy["1"])
+
+
 def test_disks_and_memory_keep_their_size(history: tuple[LocalStore, Backfilled]) -> None:
     store, _ = history
     rows = _rows(store, 'SELECT host, name, count(DISTINCT value) AS sizes FROM "dendro"."host"'
