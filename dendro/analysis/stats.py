@@ -1,12 +1,15 @@
 """Baseline, anomalies, forecast and disk time-to-full for the console's charts.
 
-- **Baseline band**: for each point, the median and the median absolute deviation (MAD) of the
-  ``window`` points before it, the series' own recent history. The band is median ± k·σ̂ with
-  σ̂ = 1.4826·MAD (the MAD's consistent estimate of a normal standard deviation); a point outside
-  its band is an anomaly. Median and MAD ignore the outliers they are meant to find, unlike a
-  mean and standard deviation, and no threshold is fixed in advance. A floor on σ̂ (a share of the
-  median) keeps a perfectly flat history from flagging every tiny wobble. Only real points make a
-  history: a gap (no data) is no point, a bin still filling is not judged nor used, and a point
+- **Baseline band**: for each point, two readings of the ``window`` points before it, the
+  series' own recent history: its level (their median) and its trend (a robust Theil–Sen line
+  through them, carried to the point), each ± k·σ̂ of the points' distances from it, with
+  σ̂ = 1.4826·MAD (the median absolute deviation's consistent estimate of a normal standard
+  deviation). The band spans both; a point outside it is an anomaly. The trend follows the day's
+  ramp, where a median lags behind it; the level holds where the curve turns, where a line
+  overshoots. Medians ignore the outliers they are meant to find, unlike means and least
+  squares, and no threshold is fixed in advance. A floor on σ̂ (a share of the centre) keeps a
+  perfectly flat history from flagging every tiny wobble. Only real points make a history: a gap
+  (no data) is no point, a bin still filling is not judged nor used, and a point
   is judged only once :data:`MIN_BASELINE_POINTS` real points precede it in its window. The band
   never leaves the quantity's domain (a rate is never below 0, a ratio never above 100 %).
 - **Counts allow chance**: the band of an event rate is widened in each bin to the counts a
@@ -80,13 +83,19 @@ def baseline(
     partial: Collection[int] = (),
     min_points: int = MIN_BASELINE_POINTS,
 ) -> Baseline:
-    """Rolling median ± k·1.4826·MAD over the real points among the ``window`` points before each.
+    """The band of each point from the real points among the ``window`` points before it: the
+    union of their median ± k·1.4826·MAD and their Theil–Sen line (the median of the pairwise
+    slopes, scipy's ``theilslopes``) carried to the point ± k·1.4826·MAD of their distances from it.
 
-    ``partial`` are the indexes of bins still filling (or only partly covered): they get no band,
-    are never outliers and are no history. A point with fewer than ``min_points`` real points
-    before it in its window (all of them, for a window that short) is not judged. The band is
-    clamped to ``domain``.
+    On a flat history both are its median; on the day's ramp the line follows the ramp, so the
+    morning rise of traffic is not an anomaly, while a spike or a step leaves both. ``partial``
+    are the indexes of bins still filling (or only partly covered): they get no band, are never
+    outliers and are no history. A point with fewer than ``min_points`` real points before it in
+    its window (all of them, for a window that short) is not judged. The band is clamped to
+    ``domain``.
     """
+    from scipy.stats import theilslopes
+
     skip = set(partial)
     needed = min(min_points, window)
     lower: list[float | None] = []
@@ -94,21 +103,36 @@ def baseline(
     outliers: list[int] = []
     for i, value in enumerate(values):
         first = max(0, i - window)
-        history = [v for j, v in enumerate(values[first:i], first)
+        history = [(j, v) for j, v in enumerate(values[first:i], first)
                    if j not in skip and v is not None and math.isfinite(v)]
         if i in skip or len(history) < needed:
             lower.append(None)
             upper.append(None)
             continue
-        median = statistics.median(history)
-        mad = statistics.median(abs(v - median) for v in history)
-        spread = max(MAD_SCALE * mad, RELATIVE_FLOOR * abs(median), 1e-9)
-        low, high = clamp(median - k * spread, domain), clamp(median + k * spread, domain)
+        xs, ys = [float(j) for j, _ in history], [v for _, v in history]
+        if max(ys) == min(ys):
+            slope, intercept = 0.0, ys[0]
+        else:
+            slope, intercept = (float(x) for x in theilslopes(ys, xs)[:2])
+        residuals = [y - (intercept + slope * x) for x, y in zip(xs, ys, strict=True)]
+        level = statistics.median(ys)
+        bands = [_band(intercept + slope * i, residuals, k), _band(level, [y - level for y in ys], k)]
+        low = clamp(min(b[0] for b in bands), domain)
+        high = clamp(max(b[1] for b in bands), domain)
         lower.append(low)
         upper.append(high)
         if value is not None and (value < low or value > high):
             outliers.append(i)
     return Baseline(lower, upper, outliers)
+
+
+def _band(centre: float, distances: list[float], k: float) -> tuple[float, float]:
+    """``centre`` (shifted by the distances' median) ± k·1.4826·MAD of the distances, the spread
+    floored at :data:`RELATIVE_FLOOR` of the centre."""
+    middle = statistics.median(distances)
+    mad = statistics.median(abs(d - middle) for d in distances)
+    spread = max(MAD_SCALE * mad, RELATIVE_FLOOR * abs(centre + middle), 1e-9)
+    return centre + middle - k * spread, centre + middle + k * spread
 
 
 Bounds = Callable[[int, list[int]], tuple[float, float]]
