@@ -12,7 +12,8 @@ The charts invent no signal:
 
 - **no data is a gap, not a zero**: a table's bins count as measured (an empty bin is a rate of
   0) only from its first row, or from the range's start when it had rows in the lookback just
-  before, to :data:`STALE_SECONDS` after its last row (Prometheus's lookback delta);
+  before, to :data:`STALE_SECONDS` after its last row (Prometheus's lookback delta), and while
+  the agent of a host that writes to it beats (:func:`heartbeats`);
 - **a partial bin is drawn as partial, never judged**: the bin still filling (the range ends
   now) and a bin the data began in are rates over the seconds they cover, listed in
   ``partial``, without a band, never an outlier, out of the forecast's fit; one covered less
@@ -34,6 +35,7 @@ from dendro.analysis import queries, stats
 from dendro.analysis.ranges import Range, epoch
 from dendro.metrics import status
 from dendro.services.base import Gauge, Metrics, Red, Service
+from dendro.services.internal import AGENT
 from dendro.store.base import Store
 
 Chart = dict[str, Any]
@@ -83,6 +85,24 @@ def covered(rng: Range, rows: Iterable[Mapping[str, Any]]) -> list[float]:
     since = start if before else float(first if first is not None else start)
     until = min(rng.end.timestamp(), last + STALE_SECONDS)
     return [max(0.0, min(b + rng.step, until) - max(b, since)) for b in rng.bins()]
+
+
+Rows = list[dict[str, Any]]
+
+
+def heartbeats(store: Store, database: str, rng: Range, tables: Collection[str]) -> dict[str, Rows]:
+    """Per host, the bins of its agent's heartbeats (``agent`` table) from the lookback on: while an
+    agent beats, its node's tables are read, so a quiet log is a rate of 0, not a gap (an nginx that
+    stopped logging is a fall to 0). Empty without the table (no agent yet, a backfill)."""
+    if AGENT.name not in tables:
+        return {}
+    rows = store.query(
+        queries.events_by_host(database, AGENT.name, rng.start - lookback(rng), rng.end, rng.step)
+    ).dicts()
+    by_host: dict[str, Rows] = defaultdict(list)
+    for row in rows:
+        by_host[str(row["host"])].append(row)
+    return by_host
 
 
 def measured(seconds: float, step: int) -> bool:
@@ -170,12 +190,20 @@ def _analysed(
     return chart
 
 
-def red_charts(store: Store, database: str, red: Red, rng: Range) -> list[Chart]:
+def red_charts(store: Store, database: str, red: Red, rng: Range, tables: Collection[str] = ()
+               ) -> list[Chart]:
+    """The rate by class, error ratio and latency charts of a RED table; a bin is measured while
+    the table receives or while an agent of a host that writes to it beats (``tables``: the
+    store's, to know whether it has heartbeats)."""
     bins, index = _bin_index(rng)
     rows = store.query(
         queries.rate_by_class(database, red, rng.start - lookback(rng), rng.end, rng.step)
     ).dicts()
     seconds = covered(rng, rows)
+    if beats := heartbeats(store, database, rng, tables):
+        hosts = store.query(queries.hosts_of(database, red.table, rng.start - lookback(rng), rng.end)).rows
+        alive = covered(rng, [row for (host,) in hosts for row in beats.get(str(host), ())])
+        seconds = [max(a, b) for a, b in zip(seconds, alive, strict=True)]
     partial = partial_bins(seconds, rng.step)
     counts: dict[str, list[int]] = {}
     for row in rows:
@@ -265,8 +293,9 @@ def _per_host(
     return [{"label": name, "values": series[name]} for name in sorted(series)]
 
 
-def events_chart(store: Store, database: str, table: str, rng: Range) -> Chart:
-    """Events per second of each host: a gap where the host's rows had not begun or went stale."""
+def events_chart(store: Store, database: str, table: str, rng: Range, tables: Collection[str] = ()) -> Chart:
+    """Events per second of each host: a gap where the host's rows had not begun or went stale and
+    its agent did not beat."""
     rows = store.query(
         queries.events_by_host(database, table, rng.start - lookback(rng), rng.end, rng.step)
     ).dicts()
@@ -276,8 +305,9 @@ def events_chart(store: Store, database: str, table: str, rng: Range) -> Chart:
         by_host[str(row["host"])].append(row)
     series = []
     partial: set[int] = set()
+    beats = heartbeats(store, database, rng, tables)
     for host in sorted(by_host):
-        seconds = covered(rng, by_host[host])
+        seconds = covered(rng, [*by_host[host], *beats.get(host, ())])
         counts = [0] * len(bins)
         for row in by_host[host]:
             slot = _slot(index, row["t"], rng.step)
@@ -510,12 +540,12 @@ def _service_charts(
     done = set()
     for red in service.red:
         if red.table in tables:
-            charts += red_charts(store, database, red, rng)
+            charts += red_charts(store, database, red, rng, tables)
             done.add(red.table)
     for metrics in service.metrics:
         if metrics.table in tables:
             charts += gauge_charts(store, database, service.title, metrics, rng)
     for table in service.tables:
         if table.name in tables and table.name not in done and table.is_log:
-            charts.append(events_chart(store, database, table.name, rng))
+            charts.append(events_chart(store, database, table.name, rng, tables))
     return charts

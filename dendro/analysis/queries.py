@@ -68,6 +68,12 @@ def rate_by_class(database: str, red: Red, start: datetime, end: datetime, step:
     )
 
 
+def hosts_of(database: str, table: str, start: datetime, end: datetime) -> str:
+    """The hosts that wrote to ``table`` in [start, end)."""
+    return (f"SELECT DISTINCT host FROM {table_ref(database, table)} WHERE {time_range(start, end)}"
+            " AND host IS NOT NULL")
+
+
 def red_summary(database: str, red: Red, start: datetime, end: datetime, step: int) -> str:
     """Per bin: events, errors, and, when the table has a duration, how many events have one
     (``timed``) and their p50/p95/p99."""

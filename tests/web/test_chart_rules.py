@@ -271,3 +271,44 @@ def test_the_poisson_widening_does_not_hide_a_drop_in_heavy_traffic() -> None:
     values, band = stats.rate_baseline(counts, seconds)
     assert band.outliers == [30] and values[30] == pytest.approx(80.0)
     assert all(low is None or low > 85 for low in band.lower[:30])  # the MAD band's 5 % floor rules
+
+
+def _beats(host: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """A Vector agent's heartbeats on ``host``, one a minute (internal_metrics' scrape interval)."""
+    beats, at = [], start
+    while at < end:
+        beats.append({"type": "agent", "host": host, "version": "0.57.0", "uptime": 1000.0,
+                      "timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+        at += timedelta(minutes=1)
+    return beats
+
+
+def test_a_server_that_stops_logging_while_its_agent_beats_falls_to_zero(store: Any) -> None:
+    """nginx stops writing its access log at minute 20 (crashed, or no traffic reaches it) while the
+    node's agent keeps beating: that is a rate of 0 and an anomaly, not "no data" (it was a gap
+    five minutes later, which hid the outage). Without heartbeats it is still a gap."""
+    store.write(_steady(T0, T0 + timedelta(minutes=20), 60))
+    store.write(_beats("web-1", T0 - timedelta(minutes=5), T0 + timedelta(minutes=40, seconds=30)))
+    rng = Range(T0, T0 + timedelta(minutes=40), 60, "custom")
+    beating = charts.red_charts(store, "dendro", RED, rng, store.tables())
+    rate = next(c for c in beating if c["id"].endswith("rate"))
+    total = _series(rate, "total")
+    assert total[:20] == [pytest.approx(1.0)] * 20 and total[20:] == [0.0] * 20
+    assert 20 in rate["baseline"]["outliers"]
+    assert _series(_red(store, rng)["rate"], "total")[25:] == [None] * 15  # no heartbeats given
+
+
+def test_a_quiet_error_log_of_a_beating_agent_is_zero_not_a_gap(store: Any) -> None:
+    """An error log writes twice in an hour; its node's agent beats all along: the events chart is
+    0 between the two, with no partial bin in the middle (it was a gap from five minutes after the
+    first, and a grey "partial" bin where the second began)."""
+    errors = [{"type": "nginx_error", "host": "web-1", "level": "error", "message": "upstream timed out",
+               "timestamp": (T0 + timedelta(minutes=m, seconds=30)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+              for m in (10, 45)]
+    store.write(errors)
+    store.write(_beats("web-1", T0 - timedelta(minutes=5), T0 + timedelta(minutes=60)))
+    hour = Range(T0, T0 + timedelta(minutes=60), 60, "custom")
+    chart = charts.events_chart(store, "dendro", "nginx_error", hour, store.tables())
+    (series,) = chart["series"]
+    assert series["values"].count(None) == 0 and sum(v > 0 for v in series["values"]) == 2
+    assert chart["partial"] == []
