@@ -190,17 +190,17 @@ def _analysed(
     return chart
 
 
-def red_charts(store: Store, database: str, red: Red, rng: Range, tables: Collection[str] = ()
+def red_charts(store: Store, database: str, red: Red, rng: Range, beats: Mapping[str, Rows] | None = None
                ) -> list[Chart]:
     """The rate by class, error ratio and latency charts of a RED table; a bin is measured while
-    the table receives or while an agent of a host that writes to it beats (``tables``: the
-    store's, to know whether it has heartbeats)."""
+    the table receives or while an agent of a host that writes to it beats (``beats``:
+    :func:`heartbeats`)."""
     bins, index = _bin_index(rng)
     rows = store.query(
         queries.rate_by_class(database, red, rng.start - lookback(rng), rng.end, rng.step)
     ).dicts()
     seconds = covered(rng, rows)
-    if beats := heartbeats(store, database, rng, tables):
+    if beats:
         hosts = store.query(queries.hosts_of(database, red.table, rng.start - lookback(rng), rng.end)).rows
         alive = covered(rng, [row for (host,) in hosts for row in beats.get(str(host), ())])
         seconds = [max(a, b) for a, b in zip(seconds, alive, strict=True)]
@@ -293,7 +293,8 @@ def _per_host(
     return [{"label": name, "values": series[name]} for name in sorted(series)]
 
 
-def events_chart(store: Store, database: str, table: str, rng: Range, tables: Collection[str] = ()) -> Chart:
+def events_chart(store: Store, database: str, table: str, rng: Range, beats: Mapping[str, Rows] | None = None
+                 ) -> Chart:
     """Events per second of each host: a gap where the host's rows had not begun or went stale and
     its agent did not beat."""
     rows = store.query(
@@ -305,9 +306,8 @@ def events_chart(store: Store, database: str, table: str, rng: Range, tables: Co
         by_host[str(row["host"])].append(row)
     series = []
     partial: set[int] = set()
-    beats = heartbeats(store, database, rng, tables)
     for host in sorted(by_host):
-        seconds = covered(rng, [*by_host[host], *beats.get(host, ())])
+        seconds = covered(rng, [*by_host[host], *(beats or {}).get(host, ())])
         counts = [0] * len(bins)
         for row in by_host[host]:
             slot = _slot(index, row["t"], rng.step)
@@ -537,15 +537,16 @@ def _service_charts(
             if metrics.table in tables:
                 charts += host_charts(store, database, metrics.table, rng)
         return charts
+    beats = heartbeats(store, database, rng, tables)
     done = set()
     for red in service.red:
         if red.table in tables:
-            charts += red_charts(store, database, red, rng, tables)
+            charts += red_charts(store, database, red, rng, beats)
             done.add(red.table)
     for metrics in service.metrics:
         if metrics.table in tables:
             charts += gauge_charts(store, database, service.title, metrics, rng)
     for table in service.tables:
         if table.name in tables and table.name not in done and table.is_log:
-            charts.append(events_chart(store, database, table.name, rng, tables))
+            charts.append(events_chart(store, database, table.name, rng, beats))
     return charts

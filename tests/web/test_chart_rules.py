@@ -290,7 +290,8 @@ def test_a_server_that_stops_logging_while_its_agent_beats_falls_to_zero(store: 
     store.write(_steady(T0, T0 + timedelta(minutes=20), 60))
     store.write(_beats("web-1", T0 - timedelta(minutes=5), T0 + timedelta(minutes=40, seconds=30)))
     rng = Range(T0, T0 + timedelta(minutes=40), 60, "custom")
-    beating = charts.red_charts(store, "dendro", RED, rng, store.tables())
+    beats = charts.heartbeats(store, "dendro", rng, store.tables())
+    beating = charts.red_charts(store, "dendro", RED, rng, beats)
     rate = next(c for c in beating if c["id"].endswith("rate"))
     total = _series(rate, "total")
     assert total[:20] == [pytest.approx(1.0)] * 20 and total[20:] == [0.0] * 20
@@ -308,7 +309,8 @@ def test_a_quiet_error_log_of_a_beating_agent_is_zero_not_a_gap(store: Any) -> N
     store.write(errors)
     store.write(_beats("web-1", T0 - timedelta(minutes=5), T0 + timedelta(minutes=60)))
     hour = Range(T0, T0 + timedelta(minutes=60), 60, "custom")
-    chart = charts.events_chart(store, "dendro", "nginx_error", hour, store.tables())
+    chart = charts.events_chart(store, "dendro", "nginx_error", hour,
+                                charts.heartbeats(store, "dendro", hour, store.tables()))
     (series,) = chart["series"]
     assert series["values"].count(None) == 0 and sum(v > 0 for v in series["values"]) == 2
     assert chart["partial"] == []
