@@ -456,15 +456,16 @@ RATE_UNITS = {"count": "/s", "bytes": "bytes/s", "seconds": "s/s", "ratio": "/s"
 Samples = dict[int, tuple[float, float]]
 
 
-def _gauge_values(series: dict[tuple[str, ...], Samples], counter: bool, step: int
+def _gauge_values(series: dict[tuple[str, ...], Samples], counter: bool, step: int, part: int | None = None
                   ) -> dict[str, dict[int, float]]:
-    """Per host and bin: the sum over the host's series of their newest values (gauges) or of
+    """Per host (and tag ``part`` of the key, "host value", when given) and bin: the sum over its
+    series of their newest values (gauges) or of
     their rise per second between the newest samples of a bin and the bin before (counters: over
     the seconds between the two samples, so a bin still filling is no cliff; a fall, a restart,
     counts nothing; samples further apart than a bin and :data:`STALE_SECONDS` make a gap)."""
     totals: dict[str, dict[int, float]] = defaultdict(dict)
     for key, points in series.items():
-        host = key[0]
+        host = key[0] if part is None else f"{key[0]} {key[part]}"
         if counter:
             pairs = itertools.pairwise(sorted(points.items()))
             values = {
@@ -494,7 +495,8 @@ def gauge_charts(store: Store, database: str, title: str, metrics: Metrics, rng:
     bins, index = _bin_index(rng)
     charts = []
     for gauge in metrics.gauges:
-        totals = _gauge_values(by_name.get(gauge.name, {}), gauge.counter, rng.step)
+        part = 1 + metrics.tags.index(gauge.split) if gauge.split else None
+        totals = _gauge_values(by_name.get(gauge.name, {}), gauge.counter, rng.step, part)
         series = []
         for host in sorted(totals):
             values: list[float | None] = [None] * len(bins)

@@ -327,8 +327,8 @@ METRICS_SAMPLES = (
 METRICS = Metrics(
     table="apache_metrics",
     gauges=(
-        Gauge("apache_workers", "Workers"),
-        Gauge("apache_connections", "Connections"),
+        Gauge("apache_workers", "Workers by state", split="state"),  # busy + idle is the scoreboard's size
+        Gauge("apache_connections", "Connections by state", split="state"),  # total holds the others
         Gauge("apache_access_total", "Requests", counter=True),
         Gauge("apache_sent_bytes_total", "Bytes sent", "bytes", counter=True),
     ),

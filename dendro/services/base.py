@@ -331,12 +331,16 @@ class Setting:
 @dataclass(frozen=True)
 class Gauge:
     """A metric of a metrics table that Dendro keeps: ``name`` is its value in the table's ``name``
-    column. ``counter``: it only grows (until a restart), so it is shown as a rate per second."""
+    column. ``counter``: it only grows (until a restart), so it is shown as a rate per second.
+    Charts sum a host's series of the metric (a database's backends over its databases), except
+    over ``split``, a tag whose values are parts that do not add up and are drawn apart (Apache's
+    workers busy and idle, its connections in total and by state)."""
 
     name: str
     title: str
     unit: GaugeUnit = "count"
     counter: bool = False
+    split: str | None = None
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,30 @@ def test_a_host_metrics_service_charts_the_table_it_declares(tmp_path: Path) -> 
     rng = Range(T0, T0 + timedelta(minutes=2), 60, "custom")
     charts = {c["id"]: c for c in service_charts(store, "dendro", service, rng, set(store.tables()))}
     assert charts["host-load"]["series"] == [{"label": "web-1", "values": [0.5, None]}]
+
+
+def test_a_gauge_split_on_a_tag_draws_its_parts_apart(tmp_path: Path) -> None:
+    """Apache's workers are busy or idle: summed they were the scoreboard's size, a flat 150 that
+    says nothing, and its connections in total and by state were counted twice. A gauge split on
+    ``state`` has one series per host and state, here as in the Service metrics dashboard."""
+    import json
+
+    from dendro.grafana.provisioning import tree
+    from dendro.grafana.selection import all_services
+    from dendro.services import apache
+
+    service = apache.SERVICE
+    store = LocalStore(tmp_path / "d.duckdb", "dendro", tables_of([service]))
+    at = (T0 + timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    workers = (("busy", 7), ("idle", 143))
+    store.write([{"type": "apache_metrics", "host": "web-1", "timestamp": at, "name": "apache_workers",
+                  "kind": "gauge", "state": state, "value": value} for state, value in workers])
+    rng = Range(T0, T0 + timedelta(minutes=2), 60, "custom")
+    charts = {c["id"]: c for c in service_charts(store, "dendro", service, rng, set(store.tables()))}
+    assert charts["apache_metrics-apache_workers"]["series"] == [
+        {"label": "web-1 busy", "values": [7.0, None]}, {"label": "web-1 idle", "values": [143.0, None]}]
+    board = json.loads(tree(all_services())["dashboards/metrics.json"])
+    (panel,) = [p for p in board["panels"] if p.get("title") == "Apache httpd: Workers by state"]
+    (target,) = panel["targets"]
+    assert target["expr"].startswith("sum by (host, state) (")
+    assert target["legendFormat"] == "{{host}} {{state}}"

@@ -2,8 +2,9 @@
 
 Every service that keeps metrics in the catalog (``Service.metrics``, every role but the host
 metrics, which have their own dashboard) gets a row with one panel per metric: the exporter's
-family of that metric (``dendro.metrics.names.service_metric``) summed over its series per host,
-a counter as its rate per second. No panel queries Timestream.
+family of that metric (``dendro.metrics.names.service_metric``) summed over its series per host
+(or per host and value of the tag a metric splits on: Apache's workers by state), a counter as
+its rate per second. No panel queries Timestream.
 """
 
 from __future__ import annotations
@@ -27,15 +28,19 @@ RATE_UNITS = {"count": "cps", "bytes": "Bps", "seconds": "s", "ratio": "percentu
 
 def panel(service: str, title: str, gauge: Gauge) -> Any:
     metric = names.service_metric(service, gauge.name, gauge.counter)
+    by, legend, over = "host", "{{host}}", "summed over its series"
+    if gauge.split:  # parts that do not add up: one line per host and value of the tag
+        by, legend = f"host, {gauge.split}", f"{{{{host}}}} {{{{{gauge.split}}}}}"
+        over = f"one line per {gauge.split}"
     if gauge.counter:
-        expr = f"sum by (host) (rate({metric}{HOST}{RATE}))"
-        text = f"{gauge.title} per second on each host, summed over its series (rate of {metric})."
+        expr = f"sum by ({by}) (rate({metric}{HOST}{RATE}))"
+        text = f"{gauge.title} per second on each host, {over} (rate of {metric})."
         unit = RATE_UNITS[gauge.unit]
     else:
-        expr = f"sum by (host) ({metric}{HOST})"
-        text = f"{gauge.title} on each host, summed over its series ({metric})."
+        expr = f"sum by ({by}) ({metric}{HOST})"
+        text = f"{gauge.title} on each host, {over} ({metric})."
         unit = UNITS[gauge.unit]
-    return p.timeseries(grid, f"{title}: {gauge.title}", text, unit, [p.prom(expr, "{{host}}")], ds)
+    return p.timeseries(grid, f"{title}: {gauge.title}", text, unit, [p.prom(expr, legend)], ds)
 
 
 def build() -> Any:
