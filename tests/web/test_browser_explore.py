@@ -12,6 +12,7 @@ test-artifacts/console/ (looked at while writing these tests).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -119,6 +120,14 @@ def test_charts_share_one_time_axis_and_invent_nothing(browser: Any, console: tu
     ticks = latency.get_attribute("data-y-ticks").split("|")
     assert latency.get_attribute("data-unit") == "s"
     assert all(re.fullmatch(r"\d+(\.\d+)?", t) for t in ticks), ticks  # numbers: the unit labels the axis
+    for chart_id, drawn in page.eval_on_selector_all(
+        "section.chart[data-y-ticks]", "els => els.map(e => [e.id, e.dataset.yTicks])"
+    ):  # round steps of the axis' unit: 1, 2, 2.5 or 5 × 10^k (a KiB/s axis once ticked 1.953125)
+        values = [float(t) for t in drawn.split("|")]
+        if len(values) > 1:
+            gap = values[1] - values[0]
+            mantissa = gap / 10 ** math.floor(math.log10(gap))
+            assert any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5, 10)), (chart_id, values)
     outliers = _series(page, "nginx_access-rate", "outside baseline")
     bins = page.evaluate("() => window.dendroPlots['nginx_access-rate'].data[0].length")
     last_bin = len(total) - 1 - (bins - len(total))  # the range's last bin (the forecast's follow it)
@@ -132,6 +141,14 @@ def test_a_click_on_the_red_dot_opens_the_logs_of_that_minute(
 ) -> None:
     base, burst = console
     tab, page = _open_charts(browser, base)
+    for chart_id, drawn in page.eval_on_selector_all(
+        "section.chart[data-y-ticks]", "els => els.map(e => [e.id, e.dataset.yTicks])"
+    ):  # round steps of the axis' unit: 1, 2, 2.5 or 5 × 10^k (a KiB/s axis once ticked 1.953125)
+        values = [float(t) for t in drawn.split("|")]
+        if len(values) > 1:
+            gap = values[1] - values[0]
+            mantissa = gap / 10 ** math.floor(math.log10(gap))
+            assert any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5, 10)), (chart_id, values)
     outliers = _series(page, "nginx_access-rate", "outside baseline")
     times = page.evaluate("() => Array.from(window.dendroPlots['nginx_access-rate'].data[0])")
     spike = times.index(int(burst.timestamp()))
@@ -237,5 +254,33 @@ def test_a_time_series_result_is_drawn_under_its_table(browser: Any, console: tu
     page.click("#run")
     page.wait_for_selector("#result")
     assert page.locator("#result-chart").count() == 0  # no time column: a table only
+    assert tab.errors == []
+    page.close()
+
+
+def test_a_bytes_axis_ticks_at_round_numbers_of_its_unit(browser: Any, console: tuple[str, datetime]) -> None:  # noqa: F811
+    """A chart in bytes/s drawn in KiB/s (its axis' factor 1/1024) ticked at round byte values
+    shown as 1.953125, 3.906250, 5.859375 KiB/s. The page's charts API answer is given one such
+    chart (Apache's bytes sent, 2,600 to 6,700 bytes/s) and its ticks must be round in KiB/s."""
+    import json
+
+    tab = Page(browser)
+    page = tab.page
+
+    def with_bytes_chart(route: Any) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        x = body["charts"][0]["x"]
+        sent = [2600 + 70 * i for i in range(len(x))]
+        body["charts"].append({"id": "bytes-sent", "title": "Bytes sent per second", "unit": "bytes/s",
+                               "axis": {"unit": "KiB/s", "factor": 1 / 1024}, "x": x,
+                               "series": [{"label": "web-1", "values": sent}]})
+        route.fulfill(response=answer, body=json.dumps(body))
+
+    page.route("**/api/charts/nginx*", with_bytes_chart)
+    page.goto(f"{console[0]}/charts/nginx?range=1h", wait_until="networkidle")
+    page.wait_for_selector("#chart-bytes-sent .uplot canvas", timeout=15_000)
+    ticks = [float(t) for t in page.locator("#chart-bytes-sent").get_attribute("data-y-ticks").split("|")]
+    assert len(ticks) >= 3 and all(t == round(t) for t in ticks), ticks
     assert tab.errors == []
     page.close()

@@ -200,6 +200,20 @@
     };
   }
 
+  /* Ticks at round numbers of the axis' unit (1, 2, 2.5, 5 × 10^k of KiB/s, not of bytes/s, which
+     made ticks such as 1.953125 KiB/s), handed back in the chart's own values. */
+  function roundSplits(axis) {
+    return function (u, axisIdx, min, max) {
+      var f = axis.factor, lo = Math.min(min * f, max * f), hi = Math.max(min * f, max * f);
+      if (!(hi - lo > 0)) { return [min]; }
+      var rough = (hi - lo) / 5, power = Math.pow(10, Math.floor(Math.log10(rough))), stepSize = 10 * power;
+      [1, 2, 2.5, 5].some(function (m) { if (m * power >= rough) { stepSize = m * power; return true; } return false; });
+      var first = Math.ceil(lo / stepSize - 1e-9), ticks = [];
+      for (var i = first; i * stepSize <= hi + stepSize * 1e-9; i++) { ticks.push(i * stepSize / f); }
+      return ticks;
+    };
+  }
+
   function plotOptions(chart, box, built, step) {
     var axis = axisOf(chart);
     var hooks = {draw: [shadePartial(chart, step)], setScale: [syncZoom]};
@@ -208,9 +222,10 @@
       width: Math.max(300, box.clientWidth - 24), height: 240, tzDate: utc, series: built.series, bands: built.bands,
       scales: {x: {time: true}, y: {range: yRange(chart)}},
       cursor: {sync: {key: "dendro-page"}},
-      axes: [{}, {size: 64, label: axis.unit, labelSize: 18,
-                  values: function (u, vals, ax, space, incr) {
-                    var labels = vals.map(function (v) { return num(v * axis.factor, incr * axis.factor); });
+      axes: [{}, {size: 64, label: axis.unit, labelSize: 18, splits: roundSplits(axis),
+                  values: function (u, vals) {
+                    var spacing = vals.length > 1 ? Math.abs(vals[1] - vals[0]) * axis.factor : 1;
+                    var labels = vals.map(function (v) { return num(v * axis.factor, spacing); });
                     box.dataset.yTicks = labels.join("|");
                     return labels;
                   }}],
