@@ -89,10 +89,12 @@ def test_bad_sql_shows_the_store_message(client: FlaskClient) -> None:
     assert response.status_code == 400 and "nope" in response.get_data(as_text=True)
 
 
-def test_query_page_offers_examples(client: FlaskClient) -> None:
+def test_query_page_offers_examples(client: FlaskClient, known: Known) -> None:
     page = client.get("/query").get_data(as_text=True)
     assert "nginx 500s of the last 2 hours" in page and "PostgreSQL errors by database" in page
     assert "codemirror.js" in page
+    # only the configured services' (nginx, postgres, host), though the store has every table
+    assert "HAProxy" not in page and "Redis" not in page and "haproxy_access" in known.store.tables()
 
 
 def test_examples_run_on_the_local_store(client: FlaskClient, known: Known) -> None:

@@ -27,7 +27,7 @@ def _examples() -> list[tuple[str, str]]:
         tables = c.store.tables()
     except StoreError:
         tables = []
-    return queries.examples(c.database, tables)
+    return queries.examples(c.database, tables, c.services())  # the configured services' only
 
 
 def _page(sql: str, **extra: Any) -> str:
