@@ -65,7 +65,7 @@ def deploy(
         False, "--create-agent-user", help="Also create an IAM user for the agents; its key is printed once."
     ),
 ) -> None:
-    """Create or update the AWS pipeline (Firehose → S3 → Lambda → Timestream, alerts)."""
+    """Create or update the AWS pipeline (Firehose → S3 → Lambda → Timestream or Parquet; alerts)."""
     from dendro.pipeline import deployer
 
     config = load_config(config_path)
