@@ -221,10 +221,10 @@ def red_charts(store: Store, database: str, red: Red, rng: Range, beats: Mapping
             summary[slot] = row
     what = "requests" if red.is_http else "events"
     order = sorted(counts, key=lambda c: (CLASS_ORDER.index(c) if c in CLASS_ORDER else 9, c))
-    judged = [measured(seconds[i], rng.step) for i in range(len(bins))]
-    total, band = stats.rate_baseline([sum(c[i] for c in counts.values()) if judged[i] else None
+    real = [measured(s, rng.step) for s in seconds]
+    total, band = stats.rate_baseline([sum(c[i] for c in counts.values()) if real[i] else None
                                        for i in range(len(bins))],
-                                      [seconds[i] if judged[i] else None for i in range(len(bins))],
+                                      [s if real[i] else None for i, s in enumerate(seconds)],
                                       partial=partial)
     rate_chart = {
         "id": f"{red.table}-rate",
@@ -458,11 +458,11 @@ Samples = dict[int, tuple[float, float]]
 
 def _gauge_values(series: dict[tuple[str, ...], Samples], counter: bool, step: int, part: int | None = None
                   ) -> dict[str, dict[int, float]]:
-    """Per host (and tag ``part`` of the key, "host value", when given) and bin: the sum over its
-    series of their newest values (gauges) or of
-    their rise per second between the newest samples of a bin and the bin before (counters: over
-    the seconds between the two samples, so a bin still filling is no cliff; a fall, a restart,
-    counts nothing; samples further apart than a bin and :data:`STALE_SECONDS` make a gap)."""
+    """Per host (or "host value" of the key's tag ``part``, when given) and bin: the sum over its
+    series of their newest values (gauges) or of their rise per second between the newest samples
+    of a bin and of the bin before (counters: over the seconds between the two samples, so a bin
+    still filling is no cliff; a fall, a restart, counts nothing; samples further apart than a bin
+    and :data:`STALE_SECONDS` make a gap)."""
     totals: dict[str, dict[int, float]] = defaultdict(dict)
     for key, points in series.items():
         host = key[0] if part is None else f"{key[0]} {key[part]}"

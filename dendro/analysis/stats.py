@@ -45,8 +45,8 @@ MIN_HISTORY = 5
 MIN_BASELINE_POINTS = 10
 MIN_FORECAST_POINTS = 12
 RELATIVE_FLOOR = 0.05
-#: how rare a bin's count must be, under the baseline's binomial, to be an anomaly: the share of a
-#: normal distribution beyond 3σ on one side (as the band's k = 3)
+#: how rare a bin's count must be, under the window's Poisson or binomial, to be an anomaly: the
+#: share of a normal distribution beyond 3σ on one side (as the band's k = 3)
 TAIL = 0.00135
 
 
