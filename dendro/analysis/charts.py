@@ -457,15 +457,15 @@ Samples = dict[int, tuple[float, float]]
 
 
 def _gauge_values(series: dict[tuple[str, ...], Samples], counter: bool, step: int, part: int | None = None
-                  ) -> dict[str, dict[int, float]]:
-    """Per host (or "host value" of the key's tag ``part``, when given) and bin: the sum over its
+                  ) -> dict[tuple[str, str | None], dict[int, float]]:
+    """Per host (and value of the key's tag ``part``, when given) and bin: the sum over its
     series of their newest values (gauges) or of their rise per second between the newest samples
     of a bin and of the bin before (counters: over the seconds between the two samples, so a bin
     still filling is no cliff; a fall, a restart, counts nothing; samples further apart than a bin
     and :data:`STALE_SECONDS` make a gap)."""
-    totals: dict[str, dict[int, float]] = defaultdict(dict)
+    totals: dict[tuple[str, str | None], dict[int, float]] = defaultdict(dict)
     for key, points in series.items():
-        host = key[0] if part is None else f"{key[0]} {key[part]}"
+        host = (key[0], None if part is None else key[part])
         if counter:
             pairs = itertools.pairwise(sorted(points.items()))
             values = {
@@ -498,13 +498,18 @@ def gauge_charts(store: Store, database: str, title: str, metrics: Metrics, rng:
         part = 1 + metrics.tags.index(gauge.split) if gauge.split else None
         totals = _gauge_values(by_name.get(gauge.name, {}), gauge.counter, rng.step, part)
         series = []
-        for host in sorted(totals):
+        for host, value_of in sorted(totals, key=lambda k: (k[0], k[1] or "")):
             values: list[float | None] = [None] * len(bins)
-            for at, value in totals[host].items():
+            for at, value in totals[(host, value_of)].items():
                 if at in index:
                     values[index[at]] = value
-            if any(v is not None for v in values):
+            if all(v is None for v in values):
+                continue
+            if value_of is None:
                 series.append({"label": host, "values": values})
+            else:  # a part of a split gauge: drawn in its host's colour with its part's dash
+                series.append({"label": f"{host} {value_of}", "values": values, "host": host,
+                               "part": value_of})
         charts.append(_gauge_chart(title, metrics, gauge, bins, series))
     return charts
 

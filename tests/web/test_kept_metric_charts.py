@@ -115,7 +115,8 @@ def test_a_gauge_split_on_a_tag_draws_its_parts_apart(tmp_path: Path) -> None:
     rng = Range(T0, T0 + timedelta(minutes=2), 60, "custom")
     charts = {c["id"]: c for c in service_charts(store, "dendro", service, rng, set(store.tables()))}
     assert charts["apache_metrics-apache_workers"]["series"] == [
-        {"label": "web-1 busy", "values": [7.0, None]}, {"label": "web-1 idle", "values": [143.0, None]}]
+        {"label": "web-1 busy", "values": [7.0, None], "host": "web-1", "part": "busy"},
+        {"label": "web-1 idle", "values": [143.0, None], "host": "web-1", "part": "idle"}]
     board = json.loads(tree(all_services())["dashboards/metrics.json"])
     (panel,) = [p for p in board["panels"] if p.get("title") == "Apache httpd: Workers by state"]
     (target,) = panel["targets"]

@@ -11,6 +11,7 @@
   var status = document.getElementById("status");
   if (!root) { return; }
   var COLORS = ["#2f6fdf", "#2a9d5c", "#e0a100", "#d1495b", "#7b5ea7", "#00a3a3", "#8c6d31", "#555555"];
+  var DASHES = [[], [6, 3], [2, 3], [10, 3, 2, 3], [1, 6]];
   var CLASS_COLORS = {"1xx": "#7b5ea7", "2xx": "#2a9d5c", "3xx": "#2f6fdf", "4xx": "#e0a100", "5xx": "#d1495b", "total": "#333333"};
   var plots = [];
   var timer = null;
@@ -83,11 +84,20 @@
     var data = [at];
     var series = [{}];
     var value = legendValue(chart);
+    var hosts = [], parts = [];  // a series split on a tag: its host's colour, its part's dash
+    chart.series.forEach(function (s) {
+      if (s.part == null) { return; }
+      if (hosts.indexOf(s.host) < 0) { hosts.push(s.host); }
+      if (parts.indexOf(s.part) < 0) { parts.push(s.part); }
+    });
     chart.series.forEach(function (s, i) {
       var values = placed(chart.x, s.values, at);
       data.push(values);
-      series.push({label: s.label, stroke: CLASS_COLORS[s.label] || COLORS[i % COLORS.length],
-                   width: s.label === chart.analysed ? 2 : 1.5, spanGaps: false,
+      var split = s.part != null;
+      series.push({label: s.label, width: s.label === chart.analysed ? 2 : 1.5, spanGaps: false,
+                   stroke: split ? COLORS[hosts.indexOf(s.host) % COLORS.length]
+                                 : CLASS_COLORS[s.label] || COLORS[i % COLORS.length],
+                   dash: split ? DASHES[parts.indexOf(s.part) % DASHES.length] : undefined,
                    points: {show: true, size: 5, filter: isolated(values)}, value: value});
     });
     var bands = [];
