@@ -9,7 +9,9 @@ hands over a request whose client closed early; a short body is a 400 here too).
 is decoded by :mod:`dendro.store.wire` first (every gzip member with its trailer, strict JSON,
 bounded nesting), so a body that is not exactly right commits nothing (400); then the events are
 written in one transaction and only then does the answer say 200, so Vector's retries give
-at-least-once delivery. 401: wrong token; 413: over ``local.max_body_mb`` (compressed or not);
+at-least-once delivery; a batch of events with the agent's ids sent again after it was written
+(a timeout, a broken connection) is answered 200 and not written twice (:class:`Written`).
+401: wrong token; 413: over ``local.max_body_mb`` (compressed or not);
 503: the store cannot commit; 507: its disk is full (the agent keeps the batch and retries).
 
 ``POST /query`` (same token) runs one read-only query: ``{"sql": ..., "max_rows": N,
@@ -25,10 +27,12 @@ of the batches and events received.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -37,7 +41,7 @@ from typing import Any
 import orjson
 
 from dendro.store import fetch, result_json, wire
-from dendro.store.base import DiskFull, QueryError, Store, StoreError
+from dendro.store.base import DiskFull, QueryError, Store, StoreError, WriteResult
 
 log = logging.getLogger("dendro.ingest")
 
@@ -128,6 +132,36 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes:
     return body
 
 
+class Written:
+    """The digests of the last :data:`REMEMBERED` bodies written whose events carry the agent's ids
+    (:data:`dendro.store.wire.EVENT_ID`): Vector sends a batch again, byte for byte, when its
+    request timed out or its connection broke after the commit, and a body of events with ids is
+    never sent twice otherwise. A body without ids (an older agent, a script) is never looked up:
+    two equal batches of those may be two real ones."""
+
+    REMEMBERED = 4096
+
+    def __init__(self) -> None:
+        self._digests: OrderedDict[bytes, None] = OrderedDict()
+        self.lock = threading.Lock()  # held from the look-up to the record: one write at a time
+
+    @staticmethod
+    def digest(body: bytes, events: list[Any]) -> bytes | None:
+        """The body's digest when its events carry ids, else None."""
+        with_ids = all(isinstance(e, dict) and isinstance(e.get(wire.EVENT_ID), str) for e in events)
+        if not events or not with_ids:
+            return None
+        return hashlib.sha256(body).digest()
+
+    def __contains__(self, digest: bytes) -> bool:
+        return digest in self._digests
+
+    def add(self, digest: bytes) -> None:
+        self._digests[digest] = None
+        while len(self._digests) > self.REMEMBERED:
+            self._digests.popitem(last=False)
+
+
 class IngestApp:
     """The WSGI application over one store (the server calls it from its worker threads)."""
 
@@ -135,6 +169,7 @@ class IngestApp:
         self.store = store
         self.settings = settings
         self.summary = _Summary()
+        self.written = Written()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -177,18 +212,31 @@ class IngestApp:
             events = wire.events(body, orjson.loads)
         except wire.BadBody as error:
             raise Refusal(HTTPStatus.BAD_REQUEST, str(error)) from None
-        try:
-            result = self.store.write(events)
-        except DiskFull as error:
-            message = f"the store's disk is full, nothing was written: {error}"
-            raise Refusal(HTTPStatus.INSUFFICIENT_STORAGE, message) from None
-        except StoreError as error:
-            raise Refusal(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from None
+        digest = Written.digest(body, events)
+        if digest is None:
+            result = self._write(events)
+        else:
+            with self.written.lock:
+                if digest in self.written:
+                    log.info("%s: a batch of %d event(s) already written was sent again: not written twice",
+                             agent, len(events))
+                    return HTTPStatus.OK, {"written": 0, "rejected": 0, "copy_of_earlier_batch": True}
+                result = self._write(events)
+                self.written.add(digest)
         if result.rejected:
             reason = result.rejected[0].reason
             log.warning("%s: %d event(s) rejected, the first for: %s", agent, len(result.rejected), reason)
         self.summary.add(agent, result.total_written, len(result.rejected))
         return HTTPStatus.OK, {"written": result.total_written, "rejected": len(result.rejected)}
+
+    def _write(self, events: list[Any]) -> WriteResult:
+        try:
+            return self.store.write(events)
+        except DiskFull as error:
+            message = f"the store's disk is full, nothing was written: {error}"
+            raise Refusal(HTTPStatus.INSUFFICIENT_STORAGE, message) from None
+        except StoreError as error:
+            raise Refusal(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from None
 
     def _query(self, body: bytes) -> tuple[HTTPStatus, bytes]:
         try:

@@ -37,7 +37,7 @@ from dendro.pipeline.loader import (
     report,
     s3_objects,
 )
-from dendro.pipeline.objects import read_records
+from dendro.pipeline.objects import first_copies, read_records
 from dendro.store import athena_compact
 from dendro.store.athena_writer import ObjectWriter, Written, compression
 from dendro.store.schema import ROW_ERRORS, reason_of, table_for, to_row
@@ -122,7 +122,7 @@ class ParquetLoader:
         summary: Summary,
     ) -> None:
         tables = self.settings.tables
-        for piece in read_records(chunks):
+        for piece in first_copies(read_records(chunks), summary.copy):
             summary.lines += 1
             if piece.event is None:
                 rejected.add(piece.raw, None, piece.error or "not an event")

@@ -32,7 +32,7 @@ from urllib.parse import unquote_plus
 
 from dendro.alerts.notify import AlertCollector, AlertRule, rules_by_table
 from dendro.metrics.aggregates import AggregateBuilder, aggregate_key
-from dendro.pipeline.objects import read_records
+from dendro.pipeline.objects import first_copies, read_records
 from dendro.services.base import Column, Table
 from dendro.store.schema import Rejected, table_for, to_row
 from dendro.store.timestream_records import TableLayout, object_id, to_record
@@ -146,11 +146,18 @@ class Summary:
     lines: int = 0
     written: int = 0
     rejected: int = 0
+    #: events left out as copies of one earlier in the object (a batch the agent sent again)
+    copies: int = 0
     tables: dict[str, int] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
     calls: int = 0
     retries: int = 0
     seconds: float = 0.0
+
+    def copy(self) -> None:
+        """One more line read that was a copy of an earlier one."""
+        self.lines += 1
+        self.copies += 1
 
     def log_line(self) -> str:
         return json.dumps({"dendro": "loaded", **self.__dict__}, sort_keys=True)
@@ -287,7 +294,7 @@ class Loader:
     ) -> None:
         seqs: dict[str, int] = {}
         tables = self.settings.tables
-        for piece in read_records(chunks):
+        for piece in first_copies(read_records(chunks), summary.copy):
             summary.lines += 1
             event = piece.event
             if event is None:

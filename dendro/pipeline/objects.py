@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,22 @@ class Piece:
     raw: str
     event: dict[str, Any] | None = None
     error: str | None = None
+
+
+def first_copies(pieces: Iterable[Piece], copies: Callable[[], None]) -> Iterator[Piece]:
+    """The pieces, less every event whose agent id (:data:`dendro.store.wire.EVENT_ID`) came
+    before in the same object (``copies`` is called for each left out): a batch the agent sent
+    again after a partial refusal lands in the same Firehose buffer, so in the same object. An
+    event without an id (an older agent, a backfill) is always kept."""
+    seen: set[str] = set()
+    for piece in pieces:
+        key = piece.event.get(wire.EVENT_ID) if piece.event is not None else None
+        if isinstance(key, str):
+            if key in seen:
+                copies()
+                continue
+            seen.add(key)
+        yield piece
 
 
 def decompressed(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -37,6 +37,11 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
+#: the field holding the id the agent gives each event before its sink (``uuid_v4()`` in the
+#: ``dendro_event_id`` remap of vector.yaml): a batch Vector sends again carries the same ids, so
+#: a copy is known as one (docs/loader.md); the stores keep no column of it
+EVENT_ID = "dendro_id"
+
 #: deepest nesting of arrays and objects a record may have (an event object alone is depth 1)
 MAX_DEPTH = 64
 #: bytes inflated per step (bounded memory whatever the compression ratio)

@@ -28,6 +28,7 @@ from dendro.config import Config, ConfigError
 from dendro.services.base import TIMESTAMP_FORMAT, Service, Source
 from dendro.services.internal import AGENT_MERGE, AGENT_METRICS, AGENT_VRL
 from dendro.services.zones import TIMEZONE
+from dendro.store import wire
 
 DEFAULT_DATA_DIR = "/var/lib/vector"
 AGENT_SOURCE = "dendro_agent_metrics"
@@ -35,6 +36,10 @@ PARSE_ERRORS = "parse_errors"
 FIREHOSE_SINK = "dendro_firehose"
 INGEST_SINK = "dendro_ingest"
 AGENT_MERGE_ID = "dendro_agent_merge"
+#: the last transform before the sink: it gives every event its id, so that a batch Vector sends
+#: again (a partial refusal by Firehose, a timeout after the ingest wrote it) is known as a copy
+EVENT_ID = "dendro_event_id"
+EVENT_ID_VRL = f".{wire.EVENT_ID} = uuid_v4()\n"
 
 #: Vector's smallest disk buffer; ``block`` makes the sources wait instead of dropping events
 BUFFER = {"type": "disk", "max_size": 268435488, "when_full": "block"}
@@ -263,7 +268,8 @@ def render(config: Config, data_dir: str = DEFAULT_DATA_DIR) -> dict[str, Any]:
         "inputs": [f"{component}.dropped" for component in [*parsed, "dendro_agent_parse"]],
         "source": PARSE_ERROR_VRL.strip() + "\n",
     }
-    sink_id, sink_component = sink(config, [*parsed, agent, PARSE_ERRORS])
+    transforms[EVENT_ID] = {"type": "remap", "inputs": [*parsed, agent, PARSE_ERRORS], "source": EVENT_ID_VRL}
+    sink_id, sink_component = sink(config, [EVENT_ID])
     document: dict[str, Any] = escape(
         {
             "data_dir": data_dir,

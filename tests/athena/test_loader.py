@@ -85,6 +85,18 @@ def test_objects_hold_exactly_the_events_sent_and_the_rest_is_rejected(s3: Any, 
     assert aggregate.rejected == {"nginx_access": 1, "unknown": 2}
 
 
+def test_a_batch_the_agent_sent_again_is_stored_once(s3: Any, tmp_path: Path) -> None:  # noqa: F811
+    """As in the Timestream loader (tests/loader/test_properties.py): the records Firehose had
+    accepted before the agent sent their batch again are left out by their event ids."""
+    events = [dict(e, dendro_id=f"{i:032x}") for i, e in enumerate(_events())]
+    summary = _load(s3, ndjson(events[:40] + events))["objects"][0]
+    assert (summary["written"], summary["copies"], summary["lines"]) == (len(events), 40, len(events) + 40)
+    download(s3, tmp_path)
+    con = duck(tmp_path, "dendro", list(TABLES))
+    assert con.execute('SELECT count(*) FROM "dendro"."nginx_access"').fetchone() == (60,)
+    assert parse(body(s3, aggregate_key(RAW))).rejected == {}
+
+
 def test_every_object_follows_the_shared_layout(s3: Any) -> None:  # noqa: F811
     _load(s3, ndjson(_events()))
     key = next(k for k in keys(s3, "tables/nginx_access/date=2026-11-26/"))

@@ -54,12 +54,15 @@ def test_every_combination_is_a_sound_vector_config(backend: str, services: list
     for cid, transform in _remaps(document).items():
         assert runner.compile_error(render.unescape(transform["source"])) is None, cid
         assert re.search(r"(?<!\$)\$(?!\$)", transform["source"].replace("$$", "")) is None, cid
-    # every parsed stream reaches the sink (the heartbeat through its merge), and every remap but
-    # parse_errors reroutes what it drops
+    # every parsed stream reaches the sink through the events' ids (the heartbeat through its
+    # merge), and every remap but parse_errors and the ids reroutes what it drops
     (sink,) = document["sinks"].values()
-    parsers = [cid for cid in _remaps(document) if cid != "parse_errors"]
+    assert sink["inputs"] == ["dendro_event_id"]
+    ids = document["transforms"]["dendro_event_id"]
+    assert ids["source"] == ".dendro_id = uuid_v4()\n" and "drop_on_error" not in ids  # infallible
+    parsers = [cid for cid in _remaps(document) if cid not in ("parse_errors", "dendro_event_id")]
     streams = {cid for cid in parsers if cid != "dendro_agent_parse"}
-    assert set(sink["inputs"]) == {*streams, "dendro_agent_merge", "parse_errors"}
+    assert set(ids["inputs"]) == {*streams, "dendro_agent_merge", "parse_errors"}
     assert set(document["transforms"]["parse_errors"]["inputs"]) == {f"{cid}.dropped" for cid in parsers}
     for cid in parsers:
         t = document["transforms"][cid]

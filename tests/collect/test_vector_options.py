@@ -167,7 +167,8 @@ def test_a_statement_line_at_the_limit_still_fits_one_firehose_record() -> None:
 #: "optional `timezone` argument in the `parse_timestamp` function" (vrl#1207) in 0.21.0.
 #: A program that needs another function: check it exists in VRL 0.21.0, or raise MIN_VECTOR.
 #: ``array``, ``for_each``, ``is_array`` and ``push`` (the zone abbreviations' check,
-#: dendro/services/zones.py) are src/stdlib/array.rs, for_each.rs, is_array.rs, push.rs at v0.21.0.
+#: dendro/services/zones.py) are src/stdlib/array.rs, for_each.rs, is_array.rs, push.rs at v0.21.0;
+#: ``uuid_v4`` (the events' ids, dendro/vector/render.py) is src/stdlib/uuid_v4.rs there, infallible.
 VRL_0_21_FUNCTIONS = frozenset(
     {
         "array", "assert", "compact", "contains", "del", "downcase", "exists", "filter", "float",
@@ -175,7 +176,7 @@ VRL_0_21_FUNCTIONS = frozenset(
         "is_array", "is_integer", "is_object", "is_string", "is_timestamp", "length", "match", "mod",
         "now", "object", "parse_regex", "parse_syslog", "parse_timestamp", "parse_url", "push",
         "replace", "round", "slice", "split", "starts_with", "string", "strip_whitespace", "timestamp",
-        "to_float", "to_int", "to_string", "to_syslog_facility", "to_syslog_level", "upcase",
+        "to_float", "to_int", "to_string", "to_syslog_facility", "to_syslog_level", "upcase", "uuid_v4",
     }
 )  # fmt: skip
 

@@ -140,3 +140,27 @@ def test_the_shorter_switch_interval_lasts_only_while_the_server_runs(tmp_path: 
         server.stop()
         store.close()
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_a_batch_sent_again_after_it_was_written_is_not_written_twice(ingest: Running) -> None:
+    """Vector sends a batch again, byte for byte, when its request timed out or its connection broke
+    after the ingest had written it. With the agent's event ids (the ``dendro_event_id`` remap of
+    vector.yaml) the copy is answered 200 and not written; a batch that failed is written when it
+    comes again; bodies without ids (an older agent, a script) are always written."""
+    with_ids = [dict(e, dendro_id=f"id-{i}") for i, e in enumerate(known_events())]
+    body = ndjson(with_ids)
+    ingest.store.read_only = True  # the first attempt fails: nothing was written, nothing is known
+    try:
+        assert post(f"{ingest.url}/ingest", body)[0] == 503
+    finally:
+        ingest.store.read_only = False
+    assert post(f"{ingest.url}/ingest", body) == (200, {"written": 19, "rejected": 0})
+    assert post(f"{ingest.url}/ingest", gzip.compress(body), headers={"Content-Encoding": "gzip"}) == (
+        200, {"written": 0, "rejected": 0, "copy_of_earlier_batch": True})
+    assert count(ingest) == 19
+    other = ndjson([dict(e, dendro_id=f"other-{i}") for i, e in enumerate(known_events())])
+    assert post(f"{ingest.url}/ingest", other)[1]["written"] == 19
+    plain = ndjson(known_events())
+    assert post(f"{ingest.url}/ingest", plain)[1]["written"] == 19
+    assert post(f"{ingest.url}/ingest", plain)[1]["written"] == 19
+    assert count(ingest) == 19 * 4

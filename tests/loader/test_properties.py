@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dendro.metrics.aggregates import aggregate_key
 from dendro.pipeline.loader import rejected_key
 from dendro.store.timestream_records import MAX_RECORD_BYTES, MAX_VALUE_CHARS, record_size
 from tests.loader.helpers import FakeTimestream, access, concatenated, fake_loader, ndjson, record_key
@@ -42,7 +43,7 @@ def check(data: bytes) -> tuple[Any, Any, Any]:
     summary = loader.load_object("b", KEY)
     rejected = s3.lines("b", rejected_key(KEY))
     stored = [r for table in ts.tables.values() for r in table.values()]
-    assert summary.lines == summary.written + summary.rejected
+    assert summary.lines == summary.written + summary.rejected + summary.copies
     assert summary.rejected == len(rejected)
     assert summary.written == len(stored)  # no key was shared by two events
     assert ts.rejected_writes == 0
@@ -125,3 +126,20 @@ def test_two_objects_with_the_same_lines_never_share_keys() -> None:
     loader.load_object("b", KEY)
     loader.load_object("b", KEY + "2")
     assert len(ts.tables["nginx_access"]) == 20 and ts.rejected_writes == 0
+
+
+def test_a_batch_the_agent_sent_again_is_written_once() -> None:
+    """Firehose refused part of a batch (throttling): Vector sends the whole batch again
+    (request_retry_partial), so the records it had accepted come twice, in the same buffer, so the
+    same object. With the agent's event ids the copies are left out and counted (``copies``), the
+    RED aggregate counts each request once; identical lines with other ids stay apart."""
+    batch = [dict(access(second=s % 60, path=f"/p{s % 7}", status=500 if s % 50 == 0 else 200),
+                  dendro_id=f"{s:032x}") for s in range(300)]
+    batch += [dict(access(second=5), dendro_id=f"same-line-{n}") for n in range(3)]  # three real requests
+    accepted_first = batch[:280]
+    loader, s3, ts = fake_loader({("b", KEY): ndjson(accepted_first + batch)})
+    summary = loader.load_object("b", KEY)
+    assert (summary.written, summary.copies, summary.rejected) == (303, 280, 0)
+    assert len(ts.tables["nginx_access"]) == 303
+    cells = json.loads(s3.objects[("b", aggregate_key(KEY))])
+    assert sum(n for c in cells["cells"] for _, _, n in c["requests"]) == 303
