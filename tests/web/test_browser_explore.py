@@ -100,6 +100,19 @@ def _open_charts(browser: Any, base: str) -> tuple[Page, Any]:  # noqa: F811
     return tab, page
 
 
+def _assert_round_ticks(page: Any) -> None:
+    """Every chart's y ticks step by 1, 2, 2.5 or 5 × 10^k of its axis' unit (a KiB/s axis once
+    ticked 1.953125, 3.906250…)."""
+    for chart_id, drawn in page.eval_on_selector_all(
+        "section.chart[data-y-ticks]", "els => els.map(e => [e.id, e.dataset.yTicks])"
+    ):
+        values = [float(t) for t in drawn.split("|")]
+        if len(values) > 1:
+            gap = values[1] - values[0]
+            mantissa = gap / 10 ** math.floor(math.log10(gap))
+            assert any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5, 10)), (chart_id, values)
+
+
 def test_charts_share_one_time_axis_and_invent_nothing(browser: Any, console: tuple[str, datetime]) -> None:  # noqa: F811
     tab, page = _open_charts(browser, console[0])
     _shot(page, "explore-charts-nginx")
@@ -120,14 +133,7 @@ def test_charts_share_one_time_axis_and_invent_nothing(browser: Any, console: tu
     ticks = latency.get_attribute("data-y-ticks").split("|")
     assert latency.get_attribute("data-unit") == "s"
     assert all(re.fullmatch(r"\d+(\.\d+)?", t) for t in ticks), ticks  # numbers: the unit labels the axis
-    for chart_id, drawn in page.eval_on_selector_all(
-        "section.chart[data-y-ticks]", "els => els.map(e => [e.id, e.dataset.yTicks])"
-    ):  # round steps of the axis' unit: 1, 2, 2.5 or 5 × 10^k (a KiB/s axis once ticked 1.953125)
-        values = [float(t) for t in drawn.split("|")]
-        if len(values) > 1:
-            gap = values[1] - values[0]
-            mantissa = gap / 10 ** math.floor(math.log10(gap))
-            assert any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5, 10)), (chart_id, values)
+    _assert_round_ticks(page)
     outliers = _series(page, "nginx_access-rate", "outside baseline")
     bins = page.evaluate("() => window.dendroPlots['nginx_access-rate'].data[0].length")
     last_bin = len(total) - 1 - (bins - len(total))  # the range's last bin (the forecast's follow it)
@@ -141,14 +147,6 @@ def test_a_click_on_the_red_dot_opens_the_logs_of_that_minute(
 ) -> None:
     base, burst = console
     tab, page = _open_charts(browser, base)
-    for chart_id, drawn in page.eval_on_selector_all(
-        "section.chart[data-y-ticks]", "els => els.map(e => [e.id, e.dataset.yTicks])"
-    ):  # round steps of the axis' unit: 1, 2, 2.5 or 5 × 10^k (a KiB/s axis once ticked 1.953125)
-        values = [float(t) for t in drawn.split("|")]
-        if len(values) > 1:
-            gap = values[1] - values[0]
-            mantissa = gap / 10 ** math.floor(math.log10(gap))
-            assert any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5, 10)), (chart_id, values)
     outliers = _series(page, "nginx_access-rate", "outside baseline")
     times = page.evaluate("() => Array.from(window.dendroPlots['nginx_access-rate'].data[0])")
     spike = times.index(int(burst.timestamp()))
