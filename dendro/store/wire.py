@@ -38,7 +38,7 @@ from itertools import repeat
 from typing import Any
 
 #: the field holding the id the agent gives each event before its sink (``uuid_v4()`` in the
-#: ``dendro_event_id`` remap of vector.yaml): a batch Vector sends again carries the same ids, so
+#: ``dendro_outgoing`` remap of vector.yaml): a batch Vector sends again carries the same ids, so
 #: a copy is known as one (docs/loader.md); the stores keep no column of it
 EVENT_ID = "dendro_id"
 

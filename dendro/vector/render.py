@@ -36,10 +36,30 @@ PARSE_ERRORS = "parse_errors"
 FIREHOSE_SINK = "dendro_firehose"
 INGEST_SINK = "dendro_ingest"
 AGENT_MERGE_ID = "dendro_agent_merge"
-#: the last transform before the sink: it gives every event its id, so that a batch Vector sends
-#: again (a partial refusal by Firehose, a timeout after the ingest wrote it) is known as a copy
-EVENT_ID = "dendro_event_id"
-EVENT_ID_VRL = f".{wire.EVENT_ID} = uuid_v4()\n"
+#: the last transform before the sink, through which every event goes out
+OUTGOING = "dendro_outgoing"
+#: PutRecordBatch takes records of at most 1,000 KiB (AWS Firehose API reference, Record.Data) and
+#: refuses the whole call for one larger; Vector neither checks nor splits it (vectordotdev/vector
+#: src/sinks/aws_kinesis/firehose/, v0.57.0), and a record its file source joined from many lines
+#: (multiline) has no size limit. An event whose JSON is longer than this has each of its strings
+#: of more than :data:`FIELD_CAP_CHARS` characters cut to that many, with :data:`CUT` after them.
+EVENT_CAP_BYTES = 900_000
+FIELD_CAP_CHARS = 50_000
+CUT = "…[truncated by the agent]"
+#: every event gets its id, so that a batch Vector sends again (a partial refusal by Firehose, a
+#: timeout after the ingest wrote it) is known as a copy, and a size Firehose and the ingest take
+OUTGOING_VRL = f"""
+.{wire.EVENT_ID} = uuid_v4()
+if length(encode_json(.)) > {EVENT_CAP_BYTES} {{
+  . = map_values(.) -> |value| {{
+    if is_string(value) && length(string!(value)) > {FIELD_CAP_CHARS} {{
+      truncate(string!(value), {FIELD_CAP_CHARS}, suffix: "{CUT}")
+    }} else {{
+      value
+    }}
+  }}
+}}
+"""
 
 #: Vector's smallest disk buffer; ``block`` makes the sources wait instead of dropping events
 BUFFER = {"type": "disk", "max_size": 268435488, "when_full": "block"}
@@ -268,8 +288,9 @@ def render(config: Config, data_dir: str = DEFAULT_DATA_DIR) -> dict[str, Any]:
         "inputs": [f"{component}.dropped" for component in [*parsed, "dendro_agent_parse"]],
         "source": PARSE_ERROR_VRL.strip() + "\n",
     }
-    transforms[EVENT_ID] = {"type": "remap", "inputs": [*parsed, agent, PARSE_ERRORS], "source": EVENT_ID_VRL}
-    sink_id, sink_component = sink(config, [EVENT_ID])
+    transforms[OUTGOING] = {"type": "remap", "inputs": [*parsed, agent, PARSE_ERRORS],
+                            "source": OUTGOING_VRL.strip() + "\n"}
+    sink_id, sink_component = sink(config, [OUTGOING])
     document: dict[str, Any] = escape(
         {
             "data_dir": data_dir,

@@ -57,10 +57,10 @@ def test_every_combination_is_a_sound_vector_config(backend: str, services: list
     # every parsed stream reaches the sink through the events' ids (the heartbeat through its
     # merge), and every remap but parse_errors and the ids reroutes what it drops
     (sink,) = document["sinks"].values()
-    assert sink["inputs"] == ["dendro_event_id"]
-    ids = document["transforms"]["dendro_event_id"]
-    assert ids["source"] == ".dendro_id = uuid_v4()\n" and "drop_on_error" not in ids  # infallible
-    parsers = [cid for cid in _remaps(document) if cid not in ("parse_errors", "dendro_event_id")]
+    assert sink["inputs"] == ["dendro_outgoing"]
+    ids = document["transforms"]["dendro_outgoing"]
+    assert ids["source"].startswith(".dendro_id = uuid_v4()\n") and "drop_on_error" not in ids  # infallible
+    parsers = [cid for cid in _remaps(document) if cid not in ("parse_errors", "dendro_outgoing")]
     streams = {cid for cid in parsers if cid != "dendro_agent_parse"}
     assert set(ids["inputs"]) == {*streams, "dendro_agent_merge", "parse_errors"}
     assert set(document["transforms"]["parse_errors"]["inputs"]) == {f"{cid}.dropped" for cid in parsers}

@@ -168,15 +168,20 @@ def test_a_statement_line_at_the_limit_still_fits_one_firehose_record() -> None:
 #: A program that needs another function: check it exists in VRL 0.21.0, or raise MIN_VECTOR.
 #: ``array``, ``for_each``, ``is_array`` and ``push`` (the zone abbreviations' check,
 #: dendro/services/zones.py) are src/stdlib/array.rs, for_each.rs, is_array.rs, push.rs at v0.21.0;
-#: ``uuid_v4`` (the events' ids, dendro/vector/render.py) is src/stdlib/uuid_v4.rs there, infallible.
+#: ``uuid_v4`` (the events' ids, dendro/vector/render.py) is src/stdlib/uuid_v4.rs there, infallible;
+#: the size cap's ``encode_json``, ``map_values``, ``truncate`` (with ``suffix``, kept in v0.35.0 when
+#: ``ellipsis`` went) are encode_json.rs, map_values.rs, truncate.rs there.
 VRL_0_21_FUNCTIONS = frozenset(
     {
-        "array", "assert", "compact", "contains", "del", "downcase", "exists", "filter", "float",
+        "array", "assert", "compact", "contains", "del", "downcase", "encode_json", "exists", "filter",
+        "float",
         "for_each", "format_timestamp", "from_unix_timestamp", "get", "get_hostname", "includes", "int",
-        "is_array", "is_integer", "is_object", "is_string", "is_timestamp", "length", "match", "mod",
+        "is_array", "is_integer", "is_object", "is_string", "is_timestamp", "length", "map_values", "match",
+        "mod",
         "now", "object", "parse_regex", "parse_syslog", "parse_timestamp", "parse_url", "push",
         "replace", "round", "slice", "split", "starts_with", "string", "strip_whitespace", "timestamp",
-        "to_float", "to_int", "to_string", "to_syslog_facility", "to_syslog_level", "upcase", "uuid_v4",
+        "to_float", "to_int", "to_string", "to_syslog_facility", "to_syslog_level", "truncate", "upcase",
+        "uuid_v4",
     }
 )  # fmt: skip
 
@@ -229,3 +234,25 @@ def test_a_services_log_time_zone_is_its_remaps_timezone() -> None:
     bad = config_module.from_dict({"services": {"postgres": {"timezone": "Asia/Shangai"}}})
     with pytest.raises(config_module.ConfigError, match=r"services\.postgres\.timezone"):
         render.render(bad)
+
+
+def test_an_event_over_a_firehose_record_is_cut_to_fit_and_others_are_untouched() -> None:
+    # PutRecordBatch takes records of at most 1,000 KiB (AWS Firehose API reference, Record.Data) and
+    # fails the whole call for a larger one; vectordotdev/vector src/sinks/aws_kinesis/firehose/
+    # (v0.57.0) checks only the batch (MAX_PAYLOAD_SIZE, 4 MiB), not a record. A MySQL slow-log
+    # record joined from many lines (multiline) can pass 1,000 KiB: the last remap cuts it.
+    firehose_record = 1000 * 1024
+    transforms = render.render(config_module.from_dict({"services": ["mysql"]}))["transforms"]
+    outgoing = transforms["dendro_outgoing"]
+    program = render.unescape(outgoing["source"])
+    statement = "INSERT INTO t VALUES\n" + "('é', 42),\n" * 120_000  # about 1.3 MB of lines
+    event = {"type": "mysql_slow", "host": "db-1", "timestamp": "2026-11-26T12:00:00.000000Z",
+             "statement": statement, "message": statement, "query_time": 12.5}
+    cut = runner.runtime(program).execute(program, event).processed_event
+    assert len(json.dumps(cut, ensure_ascii=False).encode()) < firehose_record
+    assert cut["statement"].endswith(render.CUT)
+    assert len(cut["statement"]) == render.FIELD_CAP_CHARS + len(render.CUT)
+    assert cut["query_time"] == 12.5 and cut["host"] == "db-1" and cut["dendro_id"]
+    small = runner.runtime(program).execute(program, {"type": "mysql_slow", "statement": "SELECT 1",
+                                                       "host": "db-1"}).processed_event
+    assert small["statement"] == "SELECT 1" and set(small) == {"type", "statement", "host", "dendro_id"}

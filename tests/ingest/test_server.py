@@ -144,7 +144,7 @@ def test_the_shorter_switch_interval_lasts_only_while_the_server_runs(tmp_path: 
 
 def test_a_batch_sent_again_after_it_was_written_is_not_written_twice(ingest: Running) -> None:
     """Vector sends a batch again, byte for byte, when its request timed out or its connection broke
-    after the ingest had written it. With the agent's event ids (the ``dendro_event_id`` remap of
+    after the ingest had written it. With the agent's event ids (the ``dendro_outgoing`` remap of
     vector.yaml) the copy is answered 200 and not written; a batch that failed is written when it
     comes again; bodies without ids (an older agent, a script) are always written."""
     with_ids = [dict(e, dendro_id=f"id-{i}") for i, e in enumerate(known_events())]
