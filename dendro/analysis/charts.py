@@ -116,8 +116,11 @@ def partial_bins(seconds: list[float], step: int) -> list[int]:
 
 def axis(unit: str, values: Iterable[float | None]) -> dict[str, Any]:
     """The one unit a chart's axis and legend show its values in, and the factor to it: a duration
-    axis is all milliseconds or all seconds, a bytes axis one of B, KiB, MiB, GiB, TiB."""
+    axis is all milliseconds or all seconds, a bytes axis one of B, KiB, MiB, GiB, TiB, and a log
+    that writes less than an event a second is counted per minute (1 event/min, not 0.017/s)."""
     top = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
+    if unit == "events/s" and top < 1:
+        return {"unit": "events/min", "factor": 60.0}
     if unit == "s":
         return {"unit": "ms", "factor": 1000.0} if top < 1 else {"unit": "s", "factor": 1.0}
     if unit in ("bytes", "bytes/s"):
@@ -139,6 +142,8 @@ def _chart_values(chart: Chart) -> Iterable[float | None]:
 
 def _with_axis(chart: Chart) -> Chart:
     chart["axis"] = axis(chart["unit"], _chart_values(chart))
+    if chart["axis"]["unit"].endswith("/min"):  # the title says what the axis counts
+        chart["title"] = chart["title"].replace(" per second", " per minute")
     return chart
 
 

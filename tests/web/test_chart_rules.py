@@ -164,6 +164,25 @@ def test_one_unit_per_axis() -> None:
     assert charts.axis("s", [0.0004, 0.2, 1.5]) == {"unit": "s", "factor": 1.0}
     assert charts.axis("bytes", [10.0, 3 * 1024**2]) == {"unit": "MiB", "factor": 1 / 1024**2}
     assert charts.axis("requests/s", [57.0]) == {"unit": "requests/s", "factor": 1.0}
+    # an error log writing a line every few minutes: 1 event/min reads, 0.017 events/s does not
+    assert charts.axis("events/s", [0.0, 1 / 60, 0.05]) == {"unit": "events/min", "factor": 60.0}
+    assert charts.axis("events/s", [0.2, 3.5]) == {"unit": "events/s", "factor": 1.0}
+    assert charts.axis("requests/s", [0.4]) == {"unit": "requests/s", "factor": 1.0}  # as Grafana shows
+
+
+def test_a_sparse_log_is_counted_per_minute_title_and_axis(store: Any) -> None:
+    store.write([_request(T0 + timedelta(minutes=m, seconds=5)) for m in range(0, 30, 3)])
+    rate = _red(store, Range(T0, T0 + timedelta(minutes=30), 60, "custom"))["rate"]
+    assert rate["axis"] == {"unit": "requests/s", "factor": 1.0}  # HTTP rates stay per second
+    errors = [{"type": "nginx_error", "host": "web-1", "level": "error", "message": "upstream timed out",
+               "timestamp": (T0 + timedelta(minutes=m, seconds=30)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+              for m in range(0, 30, 4)]
+    store.write(errors)
+    chart = charts.service_charts(store, "dendro", NGINX, Range(T0, T0 + timedelta(minutes=30), 60, "custom"),
+                                  set(store.tables()))
+    events = next(c for c in chart if c["id"] == "nginx_error-events")
+    assert events["axis"] == {"unit": "events/min", "factor": 60.0}
+    assert events["title"] == "nginx_error: events per minute by host"
 
 
 def test_every_chart_of_a_service_says_its_axis_unit(store: Any) -> None:
